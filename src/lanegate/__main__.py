@@ -1,0 +1,3 @@
+from lanegate.cli import main
+
+main()

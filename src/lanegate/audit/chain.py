@@ -1,0 +1,103 @@
+"""Canonical form and hash chaining of decision records.
+
+A record's canonical form is its JSON with keys sorted, no insignificant white space and UTF-8 text
+(the RFC 8785 form for records, which hold only strings, integers, booleans, null, arrays and objects).
+Each stored record carries ``seq`` (1, 2, ...) and ``prev`` (the previous record's hash, or 64 zeros for
+the first); its hash is the SHA-256 of its canonical form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+
+
+class NotCanonicalizable(TypeError):
+    """A record holds a value outside the canonical subset (floats among them)."""
+
+
+def _check(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53:
+            raise NotCanonicalizable(f"{path}: integer out of the interoperable range")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise NotCanonicalizable(f"{path}: non-string key")
+            _check(item, f"{path}.{key}")
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    raise NotCanonicalizable(f"{path}: {type(value).__name__} is not allowed in a record")
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    """The canonical JSON bytes of ``record``."""
+    _check(record, "record")
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
+def seal(record: dict[str, Any], seq: int, prev: str) -> tuple[str, str]:
+    """Place ``record`` at ``seq`` after ``prev``; return its canonical body and hash."""
+    body = canonical({**record, "seq": seq, "prev": prev})
+    return body.decode("utf-8"), hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first record at which the chain does not hold, and why."""
+
+    seq: int
+    request_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of verifying a lane's chain."""
+
+    records: int
+    head: str
+    broken: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify_rows(rows: Iterable[tuple[int, str, str, str]]) -> ChainReport:
+    """Verify ``(seq, request_id, body, hash)`` rows in order; stop at the first break."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for seq, request_id, body, stored_hash in rows:
+        count += 1
+        if seq != expected_seq:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, f"gap: expected record {expected_seq}"))
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, "body is not valid JSON"))
+        if not isinstance(parsed, dict) or parsed.get("seq") != seq:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, "body does not carry its own position"))
+        if parsed.get("prev") != prev:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, "does not link to the previous record"))
+        if canonical(parsed).decode("utf-8") != body:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, "body is not in canonical form"))
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        if digest != stored_hash:
+            return ChainReport(count, prev, ChainBreak(seq, request_id, "content does not match its hash"))
+        prev = stored_hash
+        expected_seq += 1
+    return ChainReport(count, prev, None)

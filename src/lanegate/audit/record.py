@@ -1,0 +1,52 @@
+"""Turning a finished :class:`~lanegate.exchange.Exchange` into its decision record.
+
+A record holds identifiers, decisions, counts and keyed digests — never prompt or response text, never a
+credential. Times are integers (microseconds) so the canonical form has no floating-point ambiguity.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lanegate.exchange import Exchange
+
+RECORD_VERSION = 1
+
+
+def build_record(ex: Exchange) -> dict[str, Any]:
+    lane = ex.lane
+    plan = ex.plan
+    record: dict[str, Any] = {
+        "v": RECORD_VERSION,
+        "id": ex.request_id,
+        "ts": ex.ts,
+        "lane": lane.name,
+        "jurisdiction": lane.config.jurisdiction,
+        "pack": {"name": lane.config.pack.name, "version": lane.config.pack.version, "sha256": lane.config.sha256},
+        "principal": ex.principal.as_record() if ex.principal else None,
+        "endpoint": ex.endpoint,
+        "model": ex.model,
+        "stream": ex.stream,
+        "decision": ex.decision,
+        "status": ex.status,
+        "error_code": ex.refusal.code if ex.refusal else None,
+        "stages": [s.as_record() for s in ex.stages],
+        "route": {
+            "selected": ex.selected.id if ex.selected else None,
+            "region": ex.selected.region if ex.selected else None,
+            "attempts": [a.as_record() for a in ex.attempts],
+            "excluded": [e.as_record() for e in plan.excluded] if plan else [],
+        },
+        "upstream_status": ex.upstream_status,
+        "usage": ex.usage,
+        "latency_us": int((time.perf_counter() - ex.started) * 1_000_000),
+        "upstream_latency_us": ex.upstream_latency_us,
+        "digests": {
+            "request": lane.digest(ex.body) if ex.body else None,
+            "upstream_request": lane.digest(ex.upstream_body) if ex.upstream_body else None,
+        },
+    }
+    if ex.stream:
+        record["stream_outcome"] = ex.stream_outcome
+    return record

@@ -1,0 +1,71 @@
+"""``lanegate events`` and ``lanegate audit verify``: reading and checking a lane's decision records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from lanegate.audit.chain import ChainReport, verify_rows
+from lanegate.cli.common import ConfigOption, LaneOption, err, lane_or_exit, load_or_exit, out, parse_since, with_store
+from lanegate.store import DecisionQuery, LaneStore, StoredDecision
+
+audit_app = typer.Typer(help="Check a lane's audit trail.", no_args_is_help=True)
+
+
+def _route(record: dict[str, Any]) -> str:
+    route = record.get("route") or {}
+    if route.get("selected"):
+        return f"{route['selected']} ({route.get('region')})"
+    excluded = len(route.get("excluded") or []) + sum(1 for a in route.get("attempts") or [] if a["outcome"] != "ok")
+    return f"none ({excluded} set aside)" if excluded else "-"
+
+
+def events(
+    lane: LaneOption,
+    config: ConfigOption = None,
+    since: Annotated[str | None, typer.Option(help="Only records since: 30m, 1h, 2d or an ISO time.")] = None,
+    decision: Annotated[str | None, typer.Option(help="served or refused.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
+) -> None:
+    """List LANE's decision records, oldest first."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+    query = DecisionQuery(since=parse_since(since), decision=decision, limit=limit)
+
+    async def work(store: LaneStore) -> list[StoredDecision]:
+        return [row async for row in store.iter_decisions(query)]
+
+    rows = with_store(lane_cfg, work)
+    if as_json:
+        for row in rows:
+            out.print(row.body, markup=False)
+        return
+    table = Table("seq", "time", "decision", "status", "endpoint", "model", "target", "principal", "code")
+    for row in rows:
+        rec = orjson.loads(row.body)
+        principal = (rec.get("principal") or {}).get("name", "-")
+        table.add_row(str(row.seq), row.ts, rec["decision"], str(rec["status"]), rec["endpoint"],
+                      rec.get("model") or "-", _route(rec), principal, rec.get("error_code") or "")
+    out.print(table)
+    err.print(f"{len(rows)} record(s) in lane '{lane}'")
+
+
+@audit_app.command("verify")
+def verify(lane: LaneOption, config: ConfigOption = None) -> None:
+    """Recompute LANE's hash chain and name the first broken record. Exit 1 if it is broken."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> ChainReport:
+        rows = [(r.seq, r.request_id, r.body, r.hash) async for r in store.iter_decisions(DecisionQuery())]
+        return verify_rows(rows)
+
+    report = with_store(lane_cfg, work)
+    if report.broken is None:
+        out.print(f"ok: lane '{lane}': {report.records} record(s), chain intact, head {report.head}")
+        return
+    brk = report.broken
+    err.print(f"BROKEN: lane '{lane}': record {brk.seq} (request {brk.request_id}): {brk.reason}")
+    raise typer.Exit(1)

@@ -1,0 +1,45 @@
+"""The validated, resolved description of one lane, as the runtime consumes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lanegate.config.models import PackMeta, RoutingPolicyOptions, TargetSpec
+
+
+@dataclass(frozen=True)
+class LaneConfig:
+    """One lane, built from one policy-pack file.
+
+    ``allowed_regions`` is ``None`` for a pack without a ``lane:`` block: its geography is unchecked.
+    """
+
+    name: str
+    jurisdiction: str | None
+    allowed_regions: frozenset[str] | None
+    store_url: str
+    pack: PackMeta
+    source: Path
+    sha256: str
+    targets: tuple[TargetSpec, ...]
+    chain: tuple[str, ...]
+    routing: RoutingPolicyOptions | None
+    raw_text: str = field(repr=False, default="")
+
+    @property
+    def region_checked(self) -> bool:
+        return self.allowed_regions is not None
+
+    def targets_for_model(self, model: str) -> list[TargetSpec]:
+        """Targets the caller's model name maps to: by target id, alias, or upstream model name."""
+        return [t for t in self.targets if model == t.id or model == t.model or model in t.aliases]
+
+    def public_models(self) -> list[str]:
+        """Model names a caller may ask for, in declaration order, without duplicates."""
+        names: dict[str, None] = {}
+        for target in self.targets:
+            names[target.model] = None
+            for alias in target.aliases:
+                names[alias] = None
+        return list(names)

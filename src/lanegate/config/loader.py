@@ -1,0 +1,255 @@
+"""Load policy packs and gateway settings from a file or a directory.
+
+``load_config(path)`` returns a :class:`LoadedConfig` or raises :class:`ConfigError` carrying every
+problem found (file, line, key, reason and fix). Warnings — such as a pack whose geography is unchecked —
+are returned alongside, for ``lanegate check`` to print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from lanegate.config.errors import ConfigError, Problem
+from lanegate.config.lane import LaneConfig
+from lanegate.config.models import (
+    AuditLoggerOptions,
+    GatewayFile,
+    GatewaySettings,
+    PackFile,
+    RoutingPolicyOptions,
+    lane_name_from_pack,
+)
+from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+
+#: Stages this build implements, with the model validating their options.
+STAGE_OPTIONS: dict[str, type[BaseModel]] = {
+    "data-routing-policy": RoutingPolicyOptions,
+    "audit-logger": AuditLoggerOptions,
+}
+#: Stages defined by the pack format that this build cannot run yet. Naming one is a load error: a
+#: request must never pass a stage unseen because the stage was silently skipped.
+UNAVAILABLE_STAGES = {"pii-detector", "dlp-filter"}
+SANITIZING_STAGES = {"pii-detector"}
+
+
+@dataclass
+class LoadedConfig:
+    """Everything a gateway process needs from its configuration."""
+
+    lanes: dict[str, LaneConfig]
+    settings: GatewaySettings
+    warnings: list[Problem] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)
+
+
+def config_files(path: Path) -> list[Path]:
+    """The YAML files named by ``--config``: the file itself, or a directory's ``*.yaml``/``*.yml``, sorted."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+    return [path]
+
+
+def _pydantic_problems(label: str, lines: LineMap, exc: ValidationError, prefix: str = "") -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        key = loc_to_key(tuple(err["loc"]))
+        key = f"{prefix}.{key}" if prefix and key != "<root>" else (prefix or key)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key; remove it or fix its spelling (see docs/policy-packs.md)"
+        elif err["type"] == "missing":
+            message = "required key is missing; add it"
+        problems.append(Problem(label, key, message, line_for(lines, key)))
+    return problems
+
+
+def _default_store(settings: GatewaySettings, base: Path, lane: str) -> str:
+    data_dir = Path(settings.data_dir)
+    if not data_dir.is_absolute():
+        data_dir = (base / data_dir).resolve()
+    return f"sqlite:///{data_dir / f'{lane}.db'}"
+
+
+def _resolve_store(url: str, pack_dir: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix):
+        path = Path(url[len(prefix) :])
+        if not path.is_absolute():
+            path = (pack_dir / path).resolve()
+        return f"{prefix}{path}"
+    return url
+
+
+def _check_chain(label: str, lines: LineMap, pack: PackFile) -> tuple[list[Problem], RoutingPolicyOptions | None]:
+    problems: list[Problem] = []
+    chain = pack.policies.chain
+    known = set(STAGE_OPTIONS) | UNAVAILABLE_STAGES
+    for index, stage in enumerate(chain):
+        key = f"policies.chain[{index}]"
+        line = line_for(lines, key)
+        if stage not in known:
+            problems.append(Problem(label, key, f"unknown stage '{stage}'; known stages: {', '.join(sorted(known))}", line))
+        elif stage in UNAVAILABLE_STAGES:
+            problems.append(Problem(
+                label, key,
+                f"stage '{stage}' is not available in this version of Lanegate; remove it from the chain "
+                "(it is refused rather than skipped, so no request passes it unchecked)", line))
+        if chain.count(stage) > 1 and chain.index(stage) == index:
+            problems.append(Problem(label, key, f"stage '{stage}' appears more than once; keep one", line))
+    if "audit-logger" in chain and chain[-1] != "audit-logger":
+        key = f"policies.chain[{chain.index('audit-logger')}]"
+        problems.append(Problem(label, key, "audit-logger must be the last stage of the chain", line_for(lines, key)))
+
+    routing: RoutingPolicyOptions | None = None
+    for name, options in pack.policy.items():
+        key = f"policy.{name}"
+        if name not in known:
+            problems.append(Problem(label, key, f"options for unknown stage '{name}'", line_for(lines, key)))
+            continue
+        if name not in chain:
+            problems.append(Problem(
+                label, key, f"options for '{name}', which is not in policies.chain; add it to the chain or "
+                "remove these options (they would be ignored)", line_for(lines, key)))
+            continue
+        if name in UNAVAILABLE_STAGES:
+            continue  # already reported on the chain entry
+        try:
+            parsed = STAGE_OPTIONS[name].model_validate(options or {})
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(label, lines, exc, key))
+            continue
+        if isinstance(parsed, RoutingPolicyOptions):
+            routing = parsed
+    if "data-routing-policy" in chain and routing is None:
+        routing = RoutingPolicyOptions()
+    if routing is not None and not SANITIZING_STAGES & set(chain):
+        for flag in ("sanitize_before_provider", "tokenize_sensitive_fields"):
+            if getattr(routing, flag):
+                key = f"policy.data-routing-policy.{flag}"
+                problems.append(Problem(
+                    label, key, "requires a sanitizing stage (pii-detector) earlier in policies.chain; "
+                    "set it to false or add the stage", line_for(lines, key)))
+    return problems, routing
+
+
+def _load_pack(
+    path: Path, text: str, data: dict[str, Any], lines: LineMap, settings: GatewaySettings, base: Path
+) -> tuple[LaneConfig | None, list[Problem]]:
+    label = str(path)
+    try:
+        pack = PackFile.model_validate(data)
+    except ValidationError as exc:
+        return None, _pydantic_problems(label, lines, exc)
+    problems, routing = _check_chain(label, lines, pack)
+    if pack.lane is None:
+        name = lane_name_from_pack(pack.pack.name)
+        problems.append(Problem(
+            label, "lane", f"no lane block: serving as lane '{name}' with geography unchecked; add lane.name, "
+            "lane.jurisdiction and lane.allowed_regions to enforce residency", line_for(lines, "pack"), "warning"))
+        allowed = None
+        store = _default_store(settings, base, name)
+    else:
+        name = pack.lane.name
+        allowed = frozenset(pack.lane.allowed_regions)
+        store = _resolve_store(pack.lane.store, path.parent) if pack.lane.store else _default_store(settings, base, name)
+        for index, target in enumerate(pack.providers.targets):
+            if target.region not in allowed:
+                key = f"providers.targets[{index}].region"
+                problems.append(Problem(
+                    label, key, f"target '{target.id}' is in region '{target.region}', outside lane.allowed_regions "
+                    f"{sorted(allowed)}; remove the target or move it to another lane", line_for(lines, key)))
+    if not store.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        problems.append(Problem(label, "lane.store", "unsupported store URL; use sqlite:///PATH", line_for(lines, "lane.store")))
+    if "data-routing-policy" not in pack.policies.chain:
+        problems.append(Problem(
+            label, "policies.chain", "no data-routing-policy stage: targets are filtered by region only, not by "
+            "their data_policy", line_for(lines, "policies.chain"), "warning"))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    lane = LaneConfig(
+        name=name,
+        jurisdiction=pack.lane.jurisdiction if pack.lane else None,
+        allowed_regions=allowed,
+        store_url=store,
+        pack=pack.pack,
+        source=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        targets=tuple(pack.providers.targets),
+        chain=tuple(pack.policies.chain),
+        routing=routing,
+        raw_text=text,
+    )
+    return lane, problems
+
+
+def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> LoadedConfig:
+    """Load packs and settings from ``(label path, text)`` pairs; the core of :func:`load_config`."""
+    problems: list[Problem] = []
+    parsed: list[tuple[Path, str, dict[str, Any], LineMap]] = []
+    settings = GatewaySettings()
+    settings_file: Path | None = None
+    base = base or Path.cwd()
+    for path, text in sources:
+        data, lines, errs = read_yaml(path, text)
+        problems.extend(errs)
+        if errs:
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(str(path), "<root>", "expected a mapping with pack:, providers: ... or gateway:"))
+            continue
+        if "gateway" in data:
+            if settings_file is not None:
+                problems.append(Problem(str(path), "gateway", f"a second gateway settings file (first: {settings_file})"))
+                continue
+            try:
+                settings = GatewayFile.model_validate(data).gateway
+                settings_file = path
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(str(path), lines, exc))
+            continue
+        parsed.append((path, text, data, lines))
+
+    lanes: dict[str, LaneConfig] = {}
+    settings_base = settings_file.parent if settings_file else base
+    for path, text, data, lines in parsed:
+        lane, found = _load_pack(path, text, data, lines, settings, settings_base)
+        problems.extend(found)
+        if lane is None:
+            continue
+        if not lane.pack.enabled:
+            problems.append(Problem(str(path), "pack.enabled", "pack is disabled; its lane is not served",
+                                    line_for(lines, "pack.enabled"), "warning"))
+            continue
+        if lane.name in lanes:
+            problems.append(Problem(str(path), "lane.name", f"lane '{lane.name}' is already declared by "
+                                    f"{lanes[lane.name].source}; give each lane one pack", line_for(lines, "lane.name")))
+            continue
+        lanes[lane.name] = lane
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ConfigError(problems)
+    if not lanes:
+        raise ConfigError([Problem(str(base), "<config>", "no enabled policy pack found; give a pack file or a "
+                                   "directory holding *.yaml packs")])
+    return LoadedConfig(lanes=lanes, settings=settings, warnings=problems, sources=[p for p, _ in sources])
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Load every pack and the optional settings file named by ``--config PATH`` (a file or a directory)."""
+    if not path.exists():
+        raise ConfigError([Problem(str(path), "<config>", "no such file or directory; pass --config FILE|DIR")])
+    sources: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    for file in config_files(path):
+        try:
+            sources.append((file, file.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(file), "<file>", f"cannot read the file: {exc}"))
+    if problems:
+        raise ConfigError(problems)
+    return load_sources(sources, base=path if path.is_dir() else path.parent)

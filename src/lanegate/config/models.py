@@ -1,0 +1,190 @@
+"""Pydantic models of the YAML files Lanegate reads.
+
+Two kinds of file exist:
+
+* a **policy pack** declares one lane: its jurisdiction and allowed regions, its provider targets, and its
+  policy chain (``lane:``, ``pack:``, ``providers:``, ``policies:``, ``policy:``);
+* an optional **gateway settings** file has a single top-level ``gateway:`` key (data directory, limits,
+  upstream timeouts, circuit breaker).
+
+Every model forbids unknown keys: a misspelt key is an error, never a silently ignored setting. The field
+names are part of the product; ``docs/policy-packs.md`` documents each one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+LANE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+LaneName = Annotated[str, StringConstraints(pattern=LANE_NAME_PATTERN)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LaneSpec(_Strict):
+    """``lane:`` — the jurisdiction partition this pack serves."""
+
+    name: LaneName
+    jurisdiction: str = Field(min_length=1)
+    allowed_regions: list[str] = Field(min_length=1)
+    store: str | None = None
+
+
+class PackMeta(_Strict):
+    """``pack:`` — the pack's identity, recorded in every decision record."""
+
+    name: Identifier
+    version: str = Field(min_length=1)
+    enabled: bool = True
+
+
+class SecretRef(_Strict):
+    """``secret_key_ref:`` — where the gateway reads a target's credential. Exactly one of ``env`` or ``file``."""
+
+    env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    file: str | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file'")
+
+    def describe(self) -> str:
+        """A human description that names where the secret lives, never its value."""
+        return f"environment variable {self.env}" if self.env else f"file {self.file}"
+
+
+class DataPolicy(_Strict):
+    """``data_policy:`` — what a target declares about how it handles data.
+
+    A key left out is *undeclared* (``None``) and counts as the unsafe value when a lane requires it.
+    """
+
+    zero_data_retention: bool | None = None
+    training_opt_out: bool | None = None
+    retention_days: int | None = Field(default=None, ge=0)
+    in_memory_only: bool | None = None
+    sanitized: bool | None = None
+    accepts_tokenized_input: bool | None = None
+    allow_internet_egress: bool | None = None
+    local_only_processing: bool | None = None
+
+
+ProviderKind = Literal["openai", "vllm", "ollama", "llamacpp", "tgi"]
+
+
+class TargetSpec(_Strict):
+    """One entry of ``providers.targets``: an upstream model endpoint in a declared region."""
+
+    id: Identifier
+    provider: ProviderKind = "openai"
+    base_url: AnyHttpUrl
+    model: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    region: str = Field(min_length=1)
+    priority: int = 100
+    secret_key_ref: SecretRef | None = None
+    data_policy: DataPolicy = Field(default_factory=DataPolicy)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    connect_timeout_seconds: float | None = Field(default=None, gt=0)
+
+
+class ProvidersSpec(_Strict):
+    """``providers:`` — the lane's approved provider inventory."""
+
+    targets: list[TargetSpec] = Field(min_length=1)
+
+
+StageName = Literal["pii-detector", "dlp-filter", "data-routing-policy", "audit-logger"]
+DEFAULT_CHAIN: tuple[StageName, ...] = ("data-routing-policy", "audit-logger")
+
+
+class PoliciesSpec(_Strict):
+    """``policies:`` — the ordered request policy chain."""
+
+    chain: list[str] = Field(default_factory=lambda: list(DEFAULT_CHAIN))
+
+
+class RoutingPolicyOptions(_Strict):
+    """``policy.data-routing-policy`` — what a target must declare to receive this lane's traffic.
+
+    Defaults are the safe values for retention and training; the egress and locality checks are off unless
+    a pack asks for them.
+    """
+
+    require_zero_data_retention: bool = True
+    require_no_training: bool = True
+    max_retention_days: int | None = Field(default=0, ge=0)
+    require_in_memory_only: bool = False
+    sanitize_before_provider: bool = False
+    tokenize_sensitive_fields: bool = False
+    allow_internet_egress: bool = True
+    local_only_processing: bool = False
+    on_no_compliant_provider: Literal["block"] = "block"
+    log_provider_selection: bool = True
+
+
+class AuditLoggerOptions(_Strict):
+    """``policy.audit-logger`` — accepted for compatibility; the decision record is always written."""
+
+
+class PackFile(_Strict):
+    """A whole policy-pack file."""
+
+    lane: LaneSpec | None = None
+    pack: PackMeta
+    providers: ProvidersSpec
+    policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
+    policy: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_target_ids(cls, value: ProvidersSpec) -> ProvidersSpec:
+        seen: set[str] = set()
+        for target in value.targets:
+            if target.id in seen:
+                raise ValueError(f"target id '{target.id}' is declared twice")
+            seen.add(target.id)
+        return value
+
+
+class UpstreamSettings(_Strict):
+    """``gateway.upstream`` — defaults for every target's HTTP calls."""
+
+    connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    max_connections: int = Field(default=256, ge=1)
+
+
+class BreakerSettings(_Strict):
+    """``gateway.circuit_breaker`` — how a failing target is taken out of rotation."""
+
+    failure_threshold: int = Field(default=3, ge=1)
+    reset_seconds: float = Field(default=10.0, gt=0)
+
+
+class GatewaySettings(_Strict):
+    """``gateway:`` — process-wide settings."""
+
+    data_dir: str = "./data"
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    key_cache_seconds: float = Field(default=2.0, ge=0)
+
+
+class GatewayFile(_Strict):
+    """A gateway settings file."""
+
+    gateway: GatewaySettings
+
+
+def lane_name_from_pack(pack_name: str) -> str:
+    """The lane name used for a pack that has no ``lane:`` block."""
+    name = re.sub(r"[^a-z0-9-]+", "-", pack_name.lower()).strip("-")[:63]
+    return name or "default"

@@ -1,0 +1,152 @@
+"""The gateway as an ASGI application: endpoint routing, lifespan, and the lane ingress.
+
+Endpoints: ``/lanes/{lane}/v1/chat/completions``, ``/lanes/{lane}/v1/embeddings``, ``/lanes/{lane}/v1/models``,
+``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``. Everything is built once in :class:`Gateway` and
+passed in explicitly; there are no module globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+
+from lanegate.config.loader import LoadedConfig
+from lanegate.errors import Refusal, not_found
+from lanegate.exchange import Endpoint, Exchange
+from lanegate.identity.keys import KeyVerifier
+from lanegate.ingress.http import HttpIO, Receive, Scope, Send
+from lanegate.ingress.openapi import build_openapi
+from lanegate.lanes import Lane
+from lanegate.metrics import Metrics
+from lanegate.pipeline import Pipeline
+from lanegate.policy.stage import ResponseStage
+from lanegate.providers.base import Provider
+from lanegate.providers.openai_compat import OpenAICompatible
+from lanegate.routing.router import Router
+from lanegate.store.factory import open_store
+
+log = logging.getLogger("lanegate")
+
+LANE_ENDPOINTS: dict[str, tuple[str, Endpoint]] = {
+    "chat/completions": ("POST", "chat.completions"),
+    "embeddings": ("POST", "embeddings"),
+    "models": ("GET", "models"),
+}
+
+
+def _method_not_allowed(allowed: str) -> Refusal:
+    return Refusal(405, f"Method not allowed; use {allowed}.", type="invalid_request_error", code="method_not_allowed")
+
+
+class Gateway:
+    """The ASGI application. ``provider`` and ``response_stages`` may be injected (tests, embedding)."""
+
+    def __init__(self, config: LoadedConfig, *, provider: Provider | None = None,
+                 response_stages: dict[str, list[ResponseStage]] | None = None) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self._own_provider = provider is None
+        self.provider: Provider = provider or OpenAICompatible(config.settings.upstream)
+        self.lanes = {
+            name: Lane(lane, open_store(lane.store_url), config.settings.circuit_breaker,
+                       (response_stages or {}).get(name))
+            for name, lane in config.lanes.items()
+        }
+        self.verifier = KeyVerifier({n: lane.store for n, lane in self.lanes.items()},
+                                    config.settings.key_cache_seconds)
+        self.pipeline = Pipeline(config.settings, self.verifier, Router(self.provider, self.metrics), self.metrics)
+        self._openapi = orjson.dumps(build_openapi())
+
+    async def startup(self) -> None:
+        if isinstance(self.provider, OpenAICompatible):
+            await self.provider.start()
+        for lane in self.lanes.values():
+            await lane.start()
+
+    async def shutdown(self) -> None:
+        for lane in self.lanes.values():
+            await lane.stop()
+        if isinstance(self.provider, OpenAICompatible):
+            await self.provider.stop()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        http = HttpIO(scope, receive, send, "req_" + uuid.uuid4().hex)
+        path: str = scope["path"]
+        if path.startswith("/lanes/"):
+            await self._lane_request(http, path)
+            return
+        await self._plain_request(http, path, scope["method"])
+
+    async def _lane_request(self, http: HttpIO, path: str) -> None:
+        parts = path.split("/", 4)  # '', 'lanes', lane, 'v1', endpoint
+        lane = self.lanes.get(parts[2]) if len(parts) > 2 else None
+        if lane is None:
+            self.metrics.unrouted.labels("unknown_lane").inc()
+            await http.refuse(not_found("No such lane.", "lane_not_found"))
+            return
+        http.lane = lane.name
+        route = LANE_ENDPOINTS.get(parts[4]) if len(parts) == 5 and parts[3] == "v1" else None
+        if route is None:
+            self.metrics.unrouted.labels("unknown_endpoint").inc()
+            await http.refuse(not_found(f"Unknown endpoint {path!r}.", "not_found"))
+            return
+        method, endpoint = route
+        if http.scope["method"] != method:
+            await http.refuse(_method_not_allowed(method))
+            return
+        ex = Exchange(http.request_id, lane, endpoint, authorization=http.header(b"authorization"))
+        await self.pipeline.serve(ex, http)
+
+    async def _plain_request(self, http: HttpIO, path: str, method: str) -> None:
+        if path not in {"/healthz", "/readyz", "/metrics", "/openapi.json"}:
+            self.metrics.unrouted.labels("unknown_endpoint").inc()
+            await http.refuse(not_found(f"Unknown endpoint {path!r}.", "not_found"))
+            return
+        if method not in {"GET", "HEAD"}:
+            await http.refuse(_method_not_allowed("GET"))
+            return
+        if path == "/healthz":
+            await http.respond_json(200, {"status": "ok"})
+        elif path == "/readyz":
+            status, body = await self._readiness()
+            await http.respond_json(status, body)
+        elif path == "/metrics":
+            await http.respond(200, self.metrics.exposition(), b"text/plain; version=0.0.4; charset=utf-8")
+        else:
+            await http.respond(200, self._openapi)
+
+    async def _readiness(self) -> tuple[int, dict[str, Any]]:
+        lanes: dict[str, str] = {}
+        for name, lane in self.lanes.items():
+            try:
+                await lane.store.ping()
+                lanes[name] = "ready"
+            except Exception as exc:  # any failure means not ready; the reason is logged, not exposed
+                log.warning("lane store not ready", extra={"lane": name, "error": exc.__class__.__name__})
+                lanes[name] = "store_unavailable"
+        ready = all(v == "ready" for v in lanes.values())
+        return (200 if ready else 503), {"status": "ready" if ready else "not_ready", "lanes": lanes}
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.error("startup failed: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,209 @@
+"""The request path of a lane, in one place.
+
+    ingress and identity -> lane -> request policy chain -> routing -> provider call
+        -> response chain (buffered or streamed) -> audit record -> response
+
+Every lane request ends in exactly one decision record, written before the response completes. If it
+cannot be written, a buffered response is withheld (503 ``audit_unavailable``) and a stream ends with an
+error event instead of ``[DONE]``: the gateway fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+
+from lanegate.audit.record import build_record
+from lanegate.config.models import GatewaySettings
+from lanegate.errors import Refusal, not_found, unavailable
+from lanegate.exchange import Exchange
+from lanegate.identity.keys import KeyVerifier
+from lanegate.ingress.http import HttpIO
+from lanegate.ingress.schemas import parse_chat, parse_embeddings
+from lanegate.metrics import Metrics
+from lanegate.policy.chain import run_request_chain
+from lanegate.providers.base import UpstreamFailure, UpstreamResponse
+from lanegate.providers.sse import DONE, encode_event, event_data, parse_data
+from lanegate.routing.planner import no_compliant_provider
+from lanegate.routing.router import Router
+from lanegate.store.base import StoreUnavailable
+
+log = logging.getLogger("lanegate.pipeline")
+
+UPSTREAM_PATHS = {"chat.completions": "/chat/completions", "embeddings": "/embeddings"}
+AUDIT_UNAVAILABLE = "The decision record could not be written, so the response is withheld."
+
+
+class Pipeline:
+    """Serves lane requests. Built once by the app, with everything it uses passed in."""
+
+    def __init__(self, settings: GatewaySettings, verifier: KeyVerifier, router: Router, metrics: Metrics) -> None:
+        self._settings = settings
+        self._verifier = verifier
+        self._router = router
+        self._metrics = metrics
+
+    async def serve(self, ex: Exchange, http: HttpIO) -> None:
+        lane = ex.lane
+        try:
+            ex.principal = await self._verifier.principal(ex.authorization, lane.name)
+            if ex.endpoint == "models":
+                body = orjson.dumps({"object": "list", "data": [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
+                    for m in lane.config.public_models()]})
+                await self._record(ex)
+                await http.respond(200, body)
+                return
+            ex.body = await http.read_body(self._settings.max_body_bytes)
+            self._parse(ex)
+            await run_request_chain(lane.request_stages, ex)
+            if ex.plan is None:  # no data-routing-policy stage: region-only plan, same refusal rules
+                ex.plan = lane.plan(ex.model or "")
+                if not ex.plan.candidates:
+                    raise no_compliant_provider(lane.name, ex.model or "", ex.plan.excluded, [])
+            upstream = await self._router.call(ex, UPSTREAM_PATHS[ex.endpoint])
+        except Refusal as refusal:
+            await self._refuse(ex, http, refusal)
+            return
+        except StoreUnavailable:
+            await self._refuse(ex, http, unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
+            return
+        if upstream.events is not None:
+            await self._relay_stream(ex, http, upstream)
+        else:
+            await self._respond_buffered(ex, http, upstream)
+
+    def _parse(self, ex: Exchange) -> None:
+        if ex.endpoint == "chat.completions":
+            ex.chat = parse_chat(ex.body)
+            ex.model, ex.stream = ex.chat.model, bool(ex.chat.stream)
+        else:
+            ex.embeddings = parse_embeddings(ex.body)
+            ex.model = ex.embeddings.model
+        if not ex.lane.config.targets_for_model(ex.model):
+            raise not_found(f"The model '{ex.model}' does not exist in lane '{ex.lane.name}'.",
+                            "model_not_found", "model")
+
+    async def _respond_buffered(self, ex: Exchange, http: HttpIO, upstream: UpstreamResponse) -> None:
+        body = upstream.body or b""
+        ex.status = upstream.status
+        try:
+            if upstream.status < 300 and upstream.content_type.startswith("application/json"):
+                payload = orjson.loads(body)
+                if isinstance(payload, dict):
+                    usage = payload.get("usage")
+                    ex.usage = _usage(usage)
+                    for stage in reversed(ex.lane.response_stages):
+                        await stage.on_response(ex, payload)
+                    if ex.lane.response_stages:
+                        body = orjson.dumps(payload)
+            await self._record(ex)
+        except Refusal as refusal:
+            await self._refuse(ex, http, refusal)
+            return
+        except orjson.JSONDecodeError:
+            await self._refuse(ex, http, unavailable("The provider returned malformed JSON.", "upstream_invalid"))
+            return
+        except StoreUnavailable:
+            await http.refuse(unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
+            return
+        await http.respond(upstream.status, body, upstream.content_type.encode("latin-1"), _target_header(ex))
+
+    async def _relay_stream(self, ex: Exchange, http: HttpIO, upstream: UpstreamResponse) -> None:
+        assert upstream.events is not None
+        filters = [f for s in reversed(ex.lane.response_stages) if (f := s.stream_filter(ex)) is not None]
+        guard = None
+        try:
+            await http.start_stream(200, b"text/event-stream", _target_header(ex))
+            guard = http.watch_disconnect()
+            async for event in upstream.events:
+                data = event_data(event)
+                if data == b"[DONE]":
+                    continue  # sent only once the decision record is written
+                if data is not None and (filters or b'"usage":{' in data):
+                    parsed = parse_data(data)
+                    if parsed is not None:
+                        ex.usage = _usage(parsed.get("usage")) or ex.usage
+                        if filters:
+                            for out in _apply(filters, parsed):
+                                await http.send_chunk(encode_event(out))
+                            continue
+                await http.send_chunk(event + b"\n\n")
+            for stream_filter in filters:
+                for out in stream_filter.on_end():
+                    await http.send_chunk(encode_event(out))
+            ex.stream_outcome = "completed"
+        except asyncio.CancelledError:
+            if not http.disconnected:
+                raise
+            _uncancel()
+            ex.stream_outcome = "client_disconnected"
+        except UpstreamFailure:
+            ex.stream_outcome = "upstream_interrupted"
+        except OSError:  # the server reports a send after the client left
+            ex.stream_outcome = "client_disconnected"
+        finally:
+            if guard is not None:
+                guard.stop()
+            await upstream.close()
+        try:
+            await self._record(ex)
+        except StoreUnavailable:
+            ex.stream_outcome = "audit_unavailable"
+        if http.disconnected:
+            return
+        if ex.stream_outcome == "completed":
+            await http.send_chunk(DONE + b"\n\n")
+        else:
+            reason = (AUDIT_UNAVAILABLE if ex.stream_outcome == "audit_unavailable"
+                      else "The provider's stream ended early.")
+            await http.send_chunk(encode_event(unavailable(reason, ex.stream_outcome or "error").as_dict()))
+        await http.end_stream()
+
+    async def _refuse(self, ex: Exchange, http: HttpIO, refusal: Refusal) -> None:
+        ex.refusal = refusal
+        ex.status = refusal.status
+        try:
+            await self._record(ex)
+        except StoreUnavailable:
+            log.error("refusal could not be recorded", extra={"lane": ex.lane.name, "request_id": ex.request_id})
+        await http.refuse(refusal)
+
+    async def _record(self, ex: Exchange) -> None:
+        lane = ex.lane
+        record = build_record(ex)
+        try:
+            await lane.store.append_decision(record)
+        except StoreUnavailable:
+            self._metrics.audit_failures.labels(lane.name).inc()
+            log.error("decision record not written", extra={"lane": lane.name, "request_id": ex.request_id})
+            raise
+        target = ex.selected.id if ex.selected else "none"
+        self._metrics.requests.labels(lane.name, ex.endpoint, ex.decision, target).inc()
+        self._metrics.latency.labels(lane.name, ex.endpoint, ex.decision).observe(time.perf_counter() - ex.started)
+
+
+def _apply(filters: list, event: dict) -> list[dict]:  # type: ignore[type-arg]
+    events = [event]
+    for stream_filter in filters:
+        events = [out for e in events if (out := stream_filter.on_event(e)) is not None]
+    return events
+
+
+def _usage(value: object) -> dict[str, int] | None:
+    if not isinstance(value, dict):
+        return None
+    return {k: v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _target_header(ex: Exchange) -> list[tuple[bytes, bytes]]:
+    return [(b"x-lanegate-target", ex.selected.id.encode())] if ex.selected else []
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

@@ -1,0 +1,43 @@
+"""Building a lane's stages from its pack, and running the request chain (fail closed)."""
+
+from __future__ import annotations
+
+import logging
+
+from lanegate.config.lane import LaneConfig
+from lanegate.errors import Refusal, server_error
+from lanegate.exchange import Exchange, StageOutcome
+from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
+from lanegate.policy.stage import RequestStage
+
+log = logging.getLogger("lanegate.policy")
+
+
+def build_request_stages(lane: LaneConfig) -> list[RequestStage]:
+    """The request stages of ``lane`` in chain order. The loader has already refused unknown stages."""
+    stages: list[RequestStage] = []
+    for name in lane.chain:
+        if name == "data-routing-policy":
+            assert lane.routing is not None
+            stages.append(DataRoutingStage(lane.routing))
+        elif name == "audit-logger":
+            stages.append(AuditLoggerStage())
+        else:  # pragma: no cover - the loader refuses these; refuse again rather than skip
+            raise ValueError(f"stage {name!r} is not available")
+    return stages
+
+
+async def run_request_chain(stages: list[RequestStage], exchange: Exchange) -> None:
+    """Run ``stages`` in order. A refusal is recorded and re-raised; any other error refuses the request."""
+    for stage in stages:
+        try:
+            outcome = await stage.on_request(exchange)
+        except Refusal:
+            exchange.stages.append(StageOutcome(stage.name, "refuse"))
+            raise
+        except Exception as exc:
+            log.exception("policy stage failed", extra={"stage": stage.name, "request_id": exchange.request_id})
+            exchange.stages.append(StageOutcome(stage.name, "error", {"error": exc.__class__.__name__}))
+            raise server_error(f"Policy stage '{stage.name}' failed; the request was not sent anywhere.",
+                               "policy_stage_failed") from exc
+        exchange.stages.append(outcome)

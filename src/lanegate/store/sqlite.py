@@ -1,0 +1,230 @@
+"""SQLite lane store.
+
+All SQLite work runs on one dedicated thread per store, so the event loop never blocks on disk. Decision
+records are appended with *group commit*: records arriving while a transaction is in flight are written
+together in the next one, each caller awaiting its own record. The tail is read inside a
+``BEGIN IMMEDIATE`` transaction, so several gateway processes sharing the file keep one linear chain.
+
+URL form: ``sqlite:///ABSOLUTE/PATH.db`` with an optional ``?synchronous=full`` (default ``normal``:
+a committed record survives a crash of the process; ``full`` also survives a power loss, at some cost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from lanegate.audit.chain import GENESIS, canonical, seal
+from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
+
+T = TypeVar("T")
+PAGE = 500
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+  seq INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  body TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
+CREATE TABLE IF NOT EXISTS api_keys (
+  key_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  lane TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS lane_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+def parse_sqlite_url(url: str) -> tuple[Path, str]:
+    """The database path and synchronous mode of a ``sqlite:///`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or not parts.path:
+        raise ValueError(f"not a sqlite:/// URL: {url}")
+    mode = parse_qs(parts.query).get("synchronous", ["normal"])[0].upper()
+    if mode not in {"NORMAL", "FULL"}:
+        raise ValueError("synchronous must be normal or full")
+    return Path(parts.path), mode
+
+
+class SqliteStore:
+    """A :class:`~lanegate.store.base.LaneStore` on one SQLite file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path, self._sync = parse_sqlite_url(url)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanegate-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[StoredDecision]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite store {self.path.name}: {exc}") from exc
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.executescript(SCHEMA)
+            os.chmod(self.path, 0o600)
+            self._conn = conn
+        return self._conn
+
+    async def open(self) -> None:
+        await self._run(self._db)
+
+    async def close(self) -> None:
+        while self._flusher is not None and not self._flusher.done():
+            await self._flusher
+        await self._run(self._close_sync)
+        self._executor.shutdown(wait=True)
+
+    def _close_sync(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def ping(self) -> None:
+        await self._run(lambda: self._db().execute("SELECT 1").fetchone())
+
+    # -- decisions ---------------------------------------------------------------------------------------
+
+    async def append_decision(self, record: dict[str, Any]) -> StoredDecision:
+        canonical(record)  # reject a malformed record here, before it can fail a whole batch
+        future: asyncio.Future[StoredDecision] = asyncio.get_running_loop().create_future()
+        self._pending.append((record, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                stored = await self._run(self._append_batch, [record for record, _ in batch])
+            except Exception as exc:
+                error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), item in zip(batch, stored, strict=True):
+                if not future.done():
+                    future.set_result(item)
+
+    def _append_batch(self, records: list[dict[str, Any]]) -> list[StoredDecision]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+            out = []
+            for record in records:
+                seq += 1
+                body, digest = seal(record, seq, prev)
+                out.append(StoredDecision(seq, record["id"], record["ts"], record["decision"], body, digest))
+                prev = digest
+            db.executemany(
+                "INSERT INTO decisions(seq, request_id, ts, decision, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                [(d.seq, d.request_id, d.ts, d.decision, d.body, d.hash) for d in out],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return out
+
+    async def iter_decisions(self, query: DecisionQuery) -> AsyncIterator[StoredDecision]:
+        after = query.after_seq
+        remaining = query.limit
+        while remaining is None or remaining > 0:
+            size = PAGE if remaining is None else min(PAGE, remaining)
+            rows = await self._run(self._page, after, query, size)
+            for row in rows:
+                yield StoredDecision(*row)
+            if len(rows) < size:
+                return
+            after = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def _page(self, after: int, query: DecisionQuery, size: int) -> list[tuple[int, str, str, str, str, str]]:
+        sql = "SELECT seq, request_id, ts, decision, body, hash FROM decisions WHERE seq > ?"
+        args: list[Any] = [after]
+        if query.since:
+            sql += " AND ts >= ?"
+            args.append(query.since)
+        if query.decision:
+            sql += " AND decision = ?"
+            args.append(query.decision)
+        sql += " ORDER BY seq LIMIT ?"
+        args.append(size)
+        return self._db().execute(sql, args).fetchall()
+
+    # -- API keys ------------------------------------------------------------------------------------------
+
+    async def create_key(self, record: ApiKeyRecord) -> None:
+        def insert() -> None:
+            try:
+                self._db().execute(
+                    "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record.key_id, record.name, record.lane, record.prefix, record.key_hash,
+                     record.created_at, record.revoked_at),
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"an active key named '{record.name}' already exists") from None
+
+        await self._run(insert)
+
+    async def find_key(self, key_hash: str) -> ApiKeyRecord | None:
+        row = await self._run(
+            lambda: self._db().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
+        )
+        return ApiKeyRecord(*row) if row else None
+
+    async def list_keys(self) -> list[ApiKeyRecord]:
+        rows = await self._run(lambda: self._db().execute("SELECT * FROM api_keys ORDER BY created_at").fetchall())
+        return [ApiKeyRecord(*row) for row in rows]
+
+    async def revoke_key(self, name_or_id: str, when: str) -> ApiKeyRecord | None:
+        def revoke() -> ApiKeyRecord | None:
+            db = self._db()
+            row = db.execute(
+                "SELECT * FROM api_keys WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL", (name_or_id, name_or_id)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (when, row[0]))
+            return ApiKeyRecord(*row[:6], when)
+
+        return await self._run(revoke)
+
+    async def lane_secret(self, name: str, size: int = 32) -> bytes:
+        def get_or_create() -> bytes:
+            db = self._db()
+            db.execute("INSERT OR IGNORE INTO lane_secrets VALUES (?, ?)", (name, os.urandom(size)))
+            row = db.execute("SELECT value FROM lane_secrets WHERE name = ?", (name,)).fetchone()
+            return bytes(row[0])
+
+        return await self._run(get_or_create)
