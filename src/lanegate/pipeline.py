@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import orjson
 
@@ -25,6 +26,7 @@ from lanegate.ingress.http import HttpIO
 from lanegate.ingress.schemas import parse_chat, parse_embeddings
 from lanegate.metrics import Metrics
 from lanegate.policy.chain import run_request_chain
+from lanegate.policy.stage import StreamFilter
 from lanegate.providers.base import UpstreamFailure, UpstreamResponse
 from lanegate.providers.sse import DONE, encode_event, event_data, parse_data
 from lanegate.routing.planner import no_compliant_provider
@@ -186,7 +188,7 @@ class Pipeline:
         self._metrics.latency.labels(lane.name, ex.endpoint, ex.decision).observe(time.perf_counter() - ex.started)
 
 
-def _apply(filters: list, event: dict) -> list[dict]:  # type: ignore[type-arg]
+def _apply(filters: list[StreamFilter], event: dict[str, Any]) -> list[dict[str, Any]]:
     events = [event]
     for stream_filter in filters:
         events = [out for e in events if (out := stream_filter.on_event(e)) is not None]

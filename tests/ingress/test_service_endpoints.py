@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+import openai
+import pytest
 
 from tests.packs import pack, target
 
@@ -27,10 +29,8 @@ def test_metrics_count_by_lane_decision_and_target_without_payload(gateway, upst
     client = gw.client("eu")
     client.chat.completions.create(model="chat", messages=[{"role": "user", "content": SECRET_PROMPT}])
     eu.fake.status = 500
-    try:
+    with pytest.raises(openai.APIStatusError):
         client.chat.completions.create(model="chat", messages=[{"role": "user", "content": SECRET_PROMPT}])
-    except Exception:  # noqa: BLE001, S110 - the 503 is expected; the metrics are under test
-        pass
     text = httpx.get(f"{gw.url}/metrics").text
     assert 'lanegate_requests_total{decision="served",endpoint="chat.completions",lane="eu",target="eu-a"} 1.0' in text
     assert 'lanegate_requests_total{decision="refused",endpoint="chat.completions",lane="eu",target="none"} 1.0' in text

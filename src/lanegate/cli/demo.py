@@ -7,9 +7,9 @@ import os
 import secrets
 import socket
 import threading
-from string import Template
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Annotated
 
 import typer
@@ -38,7 +38,8 @@ def _write_packs(data_dir: Path, urls: dict[str, str]) -> Path:
     packs.mkdir(parents=True, exist_ok=True)
     for name in ("eu", "us"):
         template = resources.files("lanegate.demo").joinpath(f"packs/{name}.yaml").read_text(encoding="utf-8")
-        (packs / f"{name}.yaml").write_text(Template(template).substitute(data_dir=data_dir.resolve(), **urls), encoding="utf-8")
+        text = Template(template).substitute(data_dir=data_dir.resolve(), **urls)
+        (packs / f"{name}.yaml").write_text(text, encoding="utf-8")
     return packs
 
 

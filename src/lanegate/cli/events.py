@@ -43,12 +43,15 @@ def events(
         for row in rows:
             out.print(row.body, markup=False)
         return
-    table = Table("seq", "time", "decision", "status", "endpoint", "model", "target", "principal", "code")
+    table = Table(box=None, header_style="bold")
+    for name in ("seq", "time (UTC)", "decision", "status", "endpoint", "model", "target", "principal", "code"):
+        table.add_column(name, overflow="fold")
     for row in rows:
         rec = orjson.loads(row.body)
         principal = (rec.get("principal") or {}).get("name", "-")
-        table.add_row(str(row.seq), row.ts, rec["decision"], str(rec["status"]), rec["endpoint"],
-                      rec.get("model") or "-", _route(rec), principal, rec.get("error_code") or "")
+        table.add_row(str(row.seq), row.ts[:19].replace("T", " "), rec["decision"], str(rec["status"]),
+                      rec["endpoint"].removesuffix(".completions"), rec.get("model") or "-", _route(rec), principal,
+                      rec.get("error_code") or "")
     out.print(table)
     err.print(f"{len(rows)} record(s) in lane '{lane}'")
 

@@ -25,6 +25,7 @@ from lanegate.config.models import (
     lane_name_from_pack,
 )
 from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+from lanegate.store.factory import store_url_problem
 
 #: Stages this build implements, with the model validating their options.
 STAGE_OPTIONS: dict[str, type[BaseModel]] = {
@@ -93,7 +94,8 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> tuple[list[Probl
         key = f"policies.chain[{index}]"
         line = line_for(lines, key)
         if stage not in known:
-            problems.append(Problem(label, key, f"unknown stage '{stage}'; known stages: {', '.join(sorted(known))}", line))
+            known_list = ", ".join(sorted(known))
+            problems.append(Problem(label, key, f"unknown stage '{stage}'; known stages: {known_list}", line))
         elif stage in UNAVAILABLE_STAGES:
             problems.append(Problem(
                 label, key,
@@ -156,15 +158,17 @@ def _load_pack(
     else:
         name = pack.lane.name
         allowed = frozenset(pack.lane.allowed_regions)
-        store = _resolve_store(pack.lane.store, path.parent) if pack.lane.store else _default_store(settings, base, name)
+        store = (_resolve_store(pack.lane.store, path.parent) if pack.lane.store
+                 else _default_store(settings, base, name))
         for index, target in enumerate(pack.providers.targets):
             if target.region not in allowed:
                 key = f"providers.targets[{index}].region"
                 problems.append(Problem(
                     label, key, f"target '{target.id}' is in region '{target.region}', outside lane.allowed_regions "
                     f"{sorted(allowed)}; remove the target or move it to another lane", line_for(lines, key)))
-    if not store.startswith(("sqlite:///", "postgresql://", "postgres://")):
-        problems.append(Problem(label, "lane.store", "unsupported store URL; use sqlite:///PATH", line_for(lines, "lane.store")))
+    store_problem = store_url_problem(store)
+    if store_problem is not None:
+        problems.append(Problem(label, "lane.store", store_problem, line_for(lines, "lane.store")))
     if "data-routing-policy" not in pack.policies.chain:
         problems.append(Problem(
             label, "policies.chain", "no data-routing-policy stage: targets are filtered by region only, not by "
@@ -204,7 +208,8 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
             continue
         if "gateway" in data:
             if settings_file is not None:
-                problems.append(Problem(str(path), "gateway", f"a second gateway settings file (first: {settings_file})"))
+                problems.append(Problem(str(path), "gateway",
+                                        f"a second gateway settings file (first: {settings_file}); keep one"))
                 continue
             try:
                 settings = GatewayFile.model_validate(data).gateway
@@ -226,8 +231,9 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
                                     line_for(lines, "pack.enabled"), "warning"))
             continue
         if lane.name in lanes:
-            problems.append(Problem(str(path), "lane.name", f"lane '{lane.name}' is already declared by "
-                                    f"{lanes[lane.name].source}; give each lane one pack", line_for(lines, "lane.name")))
+            first = lanes[lane.name].source
+            problems.append(Problem(str(path), "lane.name", f"lane '{lane.name}' is already declared by {first}; "
+                                    "give each lane one pack", line_for(lines, "lane.name")))
             continue
         lanes[lane.name] = lane
     errors = [p for p in problems if p.severity == "error"]

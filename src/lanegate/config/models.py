@@ -107,7 +107,7 @@ DEFAULT_CHAIN: tuple[StageName, ...] = ("data-routing-policy", "audit-logger")
 class PoliciesSpec(_Strict):
     """``policies:`` — the ordered request policy chain."""
 
-    chain: list[str] = Field(default_factory=lambda: list(DEFAULT_CHAIN))
+    chain: list[str] = Field(default_factory=lambda: [str(stage) for stage in DEFAULT_CHAIN])
 
 
 class RoutingPolicyOptions(_Strict):

@@ -30,7 +30,7 @@ def build_openapi() -> dict[str, Any]:
     chat = _schema(ChatCompletionRequest, components)
     embeddings = _schema(EmbeddingsRequest, components)
     _schema(ErrorResponse, components)
-    security = [{"laneKey": []}]
+    security: list[dict[str, list[str]]] = [{"laneKey": []}]
 
     def post(summary: str, ref: dict[str, str], stream: bool) -> dict[str, Any]:
         content = {"application/json": {"schema": {"type": "object"}}}

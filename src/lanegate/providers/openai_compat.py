@@ -6,7 +6,6 @@ carried over ten times its throughput at concurrency 64 (see docs/benchmarks.md)
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -26,7 +25,7 @@ async def _guarded(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     try:
         async for event in events:
             yield event
-    except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError):
+    except (TimeoutError, aiohttp.ClientError):
         raise UpstreamFailure("stream_interrupted") from None
 
 
@@ -66,7 +65,7 @@ class OpenAICompatible:
         try:
             response = await self._session.post(url, data=body, headers=headers, timeout=self._timeout(target, stream),
                                                 allow_redirects=False)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise UpstreamFailure("timeout") from None
         except aiohttp.ClientConnectionError:
             raise UpstreamFailure("connect_error") from None
@@ -87,7 +86,7 @@ class OpenAICompatible:
 
                 return UpstreamResponse(response.status, content_type, None, events, close)
             body_out = await response.read()
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             response.close()
             raise UpstreamFailure("timeout") from None
         except aiohttp.ClientError:

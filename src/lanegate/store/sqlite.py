@@ -216,7 +216,8 @@ class SqliteStore:
             if row is None:
                 return None
             db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (when, row[0]))
-            return ApiKeyRecord(*row[:6], when)
+            key_id, name, lane, prefix, key_hash, created_at, _ = row
+            return ApiKeyRecord(key_id, name, lane, prefix, key_hash, created_at, when)
 
         return await self._run(revoke)
 

@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -17,7 +17,7 @@ class LoopbackServer:
     ``url`` is ``http://127.0.0.1:PORT``. Start-up fails loudly if the app's lifespan fails.
     """
 
-    def __init__(self, app: Any, *, lifespan: str = "on", port: int = 0) -> None:
+    def __init__(self, app: Any, *, lifespan: Literal["auto", "on", "off"] = "on", port: int = 0) -> None:
         # proto must be IPPROTO_TCP: asyncio enables TCP_NODELAY only on such sockets, and without it every
         # response waits ~40 ms for a delayed ACK.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

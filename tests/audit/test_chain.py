@@ -1,0 +1,70 @@
+"""Canonical form, sealing and chain verification."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lanegate.audit.chain import GENESIS, NotCanonicalizable, canonical, seal, verify_rows
+
+records = st.dictionaries(st.text(max_size=8), st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=10),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=8),
+    max_size=5)
+
+
+def _chain(items):
+    rows, prev = [], GENESIS
+    for seq, item in enumerate(items, 1):
+        body, digest = seal(item, seq, prev)
+        rows.append((seq, f"req{seq}", body, digest))
+        prev = digest
+    return rows
+
+
+def test_canonical_form_sorts_keys_and_has_no_whitespace():
+    assert canonical({"b": 1, "a": {"d": [1, "é"], "c": None}}) == '{"a":{"c":null,"d":[1,"é"]},"b":1}'.encode()
+
+
+def test_floats_and_huge_integers_are_refused():
+    with pytest.raises(NotCanonicalizable):
+        canonical({"latency": 1.5})
+    with pytest.raises(NotCanonicalizable):
+        canonical({"n": 2**60})
+
+
+@given(st.lists(records, max_size=6))
+def test_an_untouched_chain_verifies(items):
+    report = verify_rows(_chain(items))
+    assert report.ok and report.records == len(items)
+
+
+@given(st.lists(records, min_size=2, max_size=6), st.data())
+def test_any_edit_deletion_or_swap_is_caught_at_the_first_affected_record(items, data):
+    rows = _chain(items)
+    index = data.draw(st.integers(0, len(rows) - 1))
+    kind = data.draw(st.sampled_from(["edit", "delete", "swap", "rehash"]))
+    seq, rid, body, digest = rows[index]
+    if kind == "edit" or kind == "rehash":
+        parsed = orjson.loads(body)
+        parsed["tampered"] = True
+        new_body = canonical(parsed).decode()
+        import hashlib
+
+        new_hash = hashlib.sha256(new_body.encode()).hexdigest() if kind == "rehash" else digest
+        rows[index] = (seq, rid, new_body, new_hash)
+        if kind == "rehash" and index == len(rows) - 1:
+            return  # rewriting the newest record and its hash needs a signed checkpoint to detect
+    elif kind == "delete":
+        del rows[index]
+        if index == len(rows):
+            return  # truncating the tail likewise needs a checkpoint
+    else:
+        other = index - 1 if index else index + 1
+        rows[index], rows[other] = rows[other], rows[index]
+        index = min(index, other)
+    report = verify_rows(rows)
+    assert not report.ok
+    assert report.broken is not None and report.broken.seq in {index + 1, index + 2}

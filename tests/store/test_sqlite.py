@@ -1,0 +1,89 @@
+"""The SQLite store: group commit, one linear chain across processes sharing the file, keys, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+
+from lanegate.audit.chain import verify_rows
+from lanegate.store import ApiKeyRecord, DecisionQuery
+from lanegate.store.sqlite import SqliteStore
+
+
+def _record(i: int) -> dict:
+    return {"id": f"req{i}", "ts": f"2026-01-01T00:00:{i % 60:02d}.000Z", "decision": "served" if i % 2 else "refused"}
+
+
+async def _rows(store: SqliteStore):
+    return [(r.seq, r.request_id, r.body, r.hash) async for r in store.iter_decisions(DecisionQuery())]
+
+
+def test_concurrent_appends_are_grouped_and_chained(tmp_path):
+    async def run():
+        store = SqliteStore(f"sqlite:///{tmp_path}/lane.db")
+        await store.open()
+        stored = await asyncio.gather(*[store.append_decision(_record(i)) for i in range(300)])
+        rows = await _rows(store)
+        refused = [r async for r in store.iter_decisions(DecisionQuery(decision="refused", limit=10))]
+        await store.close()
+        return stored, rows, refused
+
+    stored, rows, refused = asyncio.run(run())
+    assert sorted(s.seq for s in stored) == list(range(1, 301))
+    assert verify_rows(rows).ok and len(rows) == 300
+    assert len(refused) == 10 and {r.decision for r in refused} == {"refused"}
+
+
+def _writer(path: str, offset: int) -> None:
+    async def run():
+        store = SqliteStore(f"sqlite:///{path}")
+        await store.open()
+        for batch in range(10):
+            await asyncio.gather(*[store.append_decision(_record(offset + batch * 10 + i)) for i in range(10)])
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_several_processes_sharing_one_store_keep_one_linear_chain(tmp_path):
+    path = str(tmp_path / "shared.db")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, n * 1000)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+
+    async def check():
+        store = SqliteStore(f"sqlite:///{path}")
+        rows = await _rows(store)
+        await store.close()
+        return rows
+
+    rows = asyncio.run(check())
+    assert len(rows) == 300 and verify_rows(rows).ok
+
+
+def test_keys_lifecycle_and_lane_secret_stability(tmp_path):
+    async def run():
+        store = SqliteStore(f"sqlite:///{tmp_path}/k.db")
+        record = ApiKeyRecord("id1", "app", "eu", "lgk_eu_abcd…", "h" * 64, "2026-01-01", None)
+        await store.create_key(record)
+        try:
+            await store.create_key(ApiKeyRecord("id2", "app", "eu", "p", "g" * 64, "2026-01-01", None))
+            duplicate_refused = False
+        except ValueError:
+            duplicate_refused = True
+        revoked = await store.revoke_key("app", "2026-02-01")
+        again = await store.revoke_key("app", "2026-02-02")
+        found = await store.find_key("h" * 64)
+        first, second = await store.lane_secret("x"), await store.lane_secret("x")
+        await store.close()
+        return duplicate_refused, revoked, again, found, first, second
+
+    duplicate_refused, revoked, again, found, first, second = asyncio.run(run())
+    assert duplicate_refused
+    assert revoked is not None and revoked.revoked_at == "2026-02-01" and again is None
+    assert found is not None and found.revoked_at == "2026-02-01"
+    assert first == second and len(first) == 32
