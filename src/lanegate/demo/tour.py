@@ -13,8 +13,10 @@ from rich.syntax import Syntax
 
 def call(url: str, key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
     """POST JSON to the gateway with the standard library; returns status, JSON body and headers."""
-    request = urllib.request.Request(url,  # noqa: S310 - an http:// loopback URL the demo built itself data=json.dumps(body).encode(), method="POST",
-                                     headers={"content-type": "application/json", "authorization": f"Bearer {key}"})
+    # S310: an http:// loopback URL that the demo built itself
+    request = urllib.request.Request(  # noqa: S310
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"content-type": "application/json", "authorization": f"Bearer {key}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - see above
             return response.status, json.loads(response.read()), dict(response.headers)
