@@ -77,7 +77,7 @@ async def _make_keys(config: LoadedConfig) -> dict[str, str]:
 def gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
     servers: list[LoopbackServer] = []
 
-    def make(packs: dict[str, str], settings: str | None = None) -> RunningGateway:
+    def make(packs: dict[str, str], settings: str | None = None, **app_options: Any) -> RunningGateway:
         config_dir = tmp_path / f"config{len(servers)}"
         config_dir.mkdir()
         for name, text in packs.items():
@@ -86,7 +86,7 @@ def gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
             (config_dir / "gateway.yaml").write_text(settings)
         config = load_config(config_dir)
         keys = asyncio.run(_make_keys(config))
-        app = Gateway(config)
+        app = Gateway(config, **app_options)
         server = LoopbackServer(app).start()
         servers.append(server)
         return RunningGateway(server.url, app, config, keys, config_dir)

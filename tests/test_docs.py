@@ -1,0 +1,49 @@
+"""The documentation's examples load, and every configuration key is documented in the pack reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from lanegate.config import load_sources
+from lanegate.config.models import (
+    BreakerSettings,
+    DataPolicy,
+    GatewayFile,
+    GatewaySettings,
+    LaneSpec,
+    PackMeta,
+    RoutingPolicyOptions,
+    TargetSpec,
+    UpstreamSettings,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [(doc.name, block) for doc in DOCS for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S)]
+
+
+@pytest.mark.parametrize(("doc", "block"), BLOCKS, ids=[f"{d}-{i}" for i, (d, _) in enumerate(BLOCKS)])
+def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path):
+    if "gateway:" in block and "pack:" not in block:
+        GatewayFile.model_validate(yaml.safe_load(block))
+        return
+    config = load_sources([(tmp_path / f"{doc}.yaml", block)], base=tmp_path)
+    assert config.lanes
+
+
+def test_the_docs_have_examples():
+    assert len(BLOCKS) >= 4
+
+
+@pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
+                                   GatewaySettings, UpstreamSettings, BreakerSettings])
+def test_every_configuration_key_is_documented(model: type[BaseModel]):
+    reference = (ROOT / "docs" / "policy-packs.md").read_text()
+    forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`{}.")  # the last: a section's own key
+    missing = [name for name in model.model_fields if not any(f.format(name) in reference for f in forms)]
+    assert missing == []
