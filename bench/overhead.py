@@ -131,7 +131,7 @@ def run_wrk(url: str, key: str, seconds: int) -> tuple[float, float, int]:
 
 def start_gateway(config: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-m", "lanegate", "serve", "--config", str(config), "--port",
-                                str(port), "--workers", str(workers), "--log-level", "warning"],
+                                str(port), "--workers", str(workers)],  # default log level: info
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_ready(f"http://127.0.0.1:{port}/readyz")
     return process

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lanegate.ingress.schemas import ChatCompletionRequest, EmbeddingsRequest
     from lanegate.lanes import Lane
 
-Endpoint = Literal["chat.completions", "embeddings", "models"]
+Endpoint = Literal["chat.completions", "embeddings", "models", "unrouted"]
 StageDecision = Literal["continue", "refuse", "error"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-FIELDS = ("lane", "request_id", "stage", "target", "error")
+FIELDS = ("lane", "request_id", "stage", "target", "region", "error")
 
 
 class LineFormatter(logging.Formatter):

@@ -68,10 +68,10 @@ class Pipeline:
                     raise no_compliant_provider(lane.name, ex.model or "", ex.plan.excluded, [])
             upstream = await self._router.call(ex, UPSTREAM_PATHS[ex.endpoint])
         except Refusal as refusal:
-            await self._refuse(ex, http, refusal)
+            await self.refuse(ex, http, refusal)
             return
         except StoreUnavailable:
-            await self._refuse(ex, http, unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
+            await self.refuse(ex, http, unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
             return
         if upstream.events is not None:
             await self._relay_stream(ex, http, upstream)
@@ -104,10 +104,10 @@ class Pipeline:
                         body = orjson.dumps(payload)
             await self._record(ex)
         except Refusal as refusal:
-            await self._refuse(ex, http, refusal)
+            await self.refuse(ex, http, refusal)
             return
         except orjson.JSONDecodeError:
-            await self._refuse(ex, http, unavailable("The provider returned malformed JSON.", "upstream_invalid"))
+            await self.refuse(ex, http, unavailable("The provider returned malformed JSON.", "upstream_invalid"))
             return
         except StoreUnavailable:
             await http.refuse(unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
@@ -165,7 +165,8 @@ class Pipeline:
             await http.send_chunk(encode_event(unavailable(reason, ex.stream_outcome or "error").as_dict()))
         await http.end_stream()
 
-    async def _refuse(self, ex: Exchange, http: HttpIO, refusal: Refusal) -> None:
+    async def refuse(self, ex: Exchange, http: HttpIO, refusal: Refusal) -> None:
+        """Answer ``refusal`` after recording it (a refusal is answered even if it cannot be recorded)."""
         ex.refusal = refusal
         ex.status = refusal.status
         try:

@@ -93,3 +93,25 @@ def test_records_of_concurrent_requests_form_one_chain(gateway, upstream):
     with _db(gw) as db:
         hashes = [row[0] for row in db.execute("SELECT hash FROM decisions ORDER BY seq")]
     assert [r["prev"] for r in records[1:]] == hashes[:-1]
+
+
+def test_unknown_endpoint_or_method_within_a_lane_is_recorded_too(gateway, upstream):
+    eu = upstream("eu")
+    gw = gateway({"eu": pack("eu", ["r1"], [target("eu-a", eu.url, "r1")])})
+    assert httpx.post(f"{gw.url}/lanes/eu/v1/completions", json={}).status_code == 404
+    assert httpx.get(f"{gw.url}/lanes/eu/v1/chat/completions").status_code == 405
+    records = gw.records("eu")
+    assert [(r["endpoint"], r["status"], r["error_code"]) for r in records] == [
+        ("unrouted", 404, "not_found"), ("unrouted", 405, "method_not_allowed")]
+
+
+def test_provider_selection_is_logged_when_the_lane_asks(gateway, upstream, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="lanegate")
+    eu = upstream("eu")
+    gw = gateway({"eu": pack("eu", ["eu-central-1"], [target("eu-a", eu.url, "eu-central-1")])})
+    gw.client("eu").chat.completions.create(model="chat", messages=HELLO)
+    [line] = [r for r in caplog.records if r.getMessage() == "provider selected"]
+    assert (line.lane, line.target, line.region) == ("eu", "eu-a", "eu-central-1")
+    assert "Anna" not in caplog.text

@@ -94,15 +94,13 @@ class Gateway:
             return
         http.lane = lane.name
         route = LANE_ENDPOINTS.get(parts[4]) if len(parts) == 5 and parts[3] == "v1" else None
-        if route is None:
-            self.metrics.unrouted.labels("unknown_endpoint").inc()
-            await http.refuse(not_found(f"Unknown endpoint {path!r}.", "not_found"))
+        if route is None or http.scope["method"] != route[0]:  # refused, and recorded like any lane request
+            ex = Exchange(http.request_id, lane, "unrouted")
+            refusal = (not_found(f"Unknown endpoint {path!r}.", "not_found") if route is None
+                       else _method_not_allowed(route[0]))
+            await self.pipeline.refuse(ex, http, refusal)
             return
-        method, endpoint = route
-        if http.scope["method"] != method:
-            await http.refuse(_method_not_allowed(method))
-            return
-        ex = Exchange(http.request_id, lane, endpoint, authorization=http.header(b"authorization"))
+        ex = Exchange(http.request_id, lane, route[1], authorization=http.header(b"authorization"))
         await self.pipeline.serve(ex, http)
 
     async def _plain_request(self, http: HttpIO, path: str, method: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import orjson
@@ -11,6 +12,8 @@ from lanegate.exchange import Attempt, Exchange
 from lanegate.metrics import Metrics
 from lanegate.providers.base import Provider, UpstreamFailure, UpstreamResponse
 from lanegate.routing.planner import no_compliant_provider
+
+log = logging.getLogger("lanegate.routing")
 
 
 class Router:
@@ -54,5 +57,8 @@ class Router:
             ex.upstream_status = response.status
             ex.upstream_latency_us = int(elapsed * 1_000_000)
             ex.attempts.append(Attempt(target.id, "ok", response.status))
+            if lane.config.routing is not None and lane.config.routing.log_provider_selection:
+                log.info("provider selected", extra={"lane": lane.name, "request_id": ex.request_id,
+                                                     "target": target.id, "region": target.region})
             return response
         raise no_compliant_provider(lane.name, ex.model, ex.plan.excluded, ex.attempts)
