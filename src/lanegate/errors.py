@@ -14,7 +14,7 @@ Exception tree::
     ├── 405 invalid_request_error   (method_not_allowed)
     ├── 413 invalid_request_error   (request_too_large)
     ├── 500 server_error            (policy_stage_failed, internal_error)
-    └── 503 service_unavailable     (no_compliant_provider, audit_unavailable)
+    └── 503 service_unavailable     (no_compliant_provider, audit_unavailable, store_unavailable)
 """
 
 from __future__ import annotations

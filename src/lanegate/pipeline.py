@@ -70,8 +70,9 @@ class Pipeline:
         except Refusal as refusal:
             await self.refuse(ex, http, refusal)
             return
-        except StoreUnavailable:
-            await self.refuse(ex, http, unavailable(AUDIT_UNAVAILABLE, "audit_unavailable"))
+        except StoreUnavailable:  # a key lookup or the record of a models listing failed; nothing was sent
+            await self.refuse(ex, http, unavailable("The lane's store is unavailable; the request was not sent "
+                                                    "anywhere.", "store_unavailable"))
             return
         if upstream.events is not None:
             await self._relay_stream(ex, http, upstream)

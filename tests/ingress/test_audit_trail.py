@@ -115,3 +115,14 @@ def test_provider_selection_is_logged_when_the_lane_asks(gateway, upstream, capl
     [line] = [r for r in caplog.records if r.getMessage() == "provider selected"]
     assert (line.lane, line.target, line.region) == ("eu", "eu-a", "eu-central-1")
     assert "Anna" not in caplog.text
+
+
+def test_an_unreadable_store_refuses_before_anything_is_sent(gateway, upstream):
+    eu = upstream("eu")
+    gw = gateway({"eu": pack("eu", ["r1"], [target("eu-a", eu.url, "r1")])}, "gateway:\n  key_cache_seconds: 0\n")
+    with _db(gw) as db:
+        db.execute("ALTER TABLE api_keys RENAME TO api_keys_gone")
+    with pytest.raises(openai.APIStatusError) as caught:
+        gw.client("eu").chat.completions.create(model="chat", messages=HELLO)
+    assert caught.value.status_code == 503 and caught.value.body["code"] == "store_unavailable"
+    assert eu.fake.requests() == []
