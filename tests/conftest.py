@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -96,10 +97,13 @@ def gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
         server.stop()
 
 
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on."""
-    import socket
+_HELD: list[socket.socket] = []
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+def closed_port_url() -> str:
+    """A loopback URL that refuses connections: its port stays bound (never listening) for the whole run,
+    so no server started later can take it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import logging
 
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import BreakerSettings
 from lanegate.config.secrets import resolve_secret
 from lanegate.exchange import RoutePlan
+from lanegate.ledger.signing import ensure_key, sign_checkpoint
 from lanegate.policy.chain import build_request_stages
 from lanegate.policy.stage import RequestStage, ResponseStage
 from lanegate.routing.breaker import CircuitBreaker
 from lanegate.routing.planner import ComplianceTable
-from lanegate.store.base import LaneStore
+from lanegate.store.base import LaneStore, StoreUnavailable
 
+log = logging.getLogger("lanegate.lanes")
 DIGEST_SECRET = "audit-digest"  # noqa: S105 - the name of a lane secret, not a secret
 
 
@@ -22,7 +27,7 @@ class Lane:
     """Everything one lane owns. Nothing here is shared with another lane."""
 
     def __init__(self, config: LaneConfig, store: LaneStore, breaker: BreakerSettings,
-                 response_stages: list[ResponseStage] | None = None) -> None:
+                 response_stages: list[ResponseStage] | None = None, checkpoint_seconds: float = 60.0) -> None:
         self.config = config
         self.name = config.name
         self.store = store
@@ -32,6 +37,8 @@ class Lane:
         self.breakers = {t.id: CircuitBreaker(breaker.failure_threshold, breaker.reset_seconds) for t in config.targets}
         self._secrets: dict[str, str | None] = {}
         self._digest_key = b""
+        self._checkpoint_seconds = checkpoint_seconds
+        self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Open the store, read the digest key and resolve every target's credential (raises if one is missing)."""
@@ -40,9 +47,28 @@ class Lane:
         }
         await self.store.open()
         self._digest_key = await self.store.lane_secret(DIGEST_SECRET)
+        await ensure_key(self.store, self.config.origin)
+        self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name=f"checkpoints-{self.name}")
 
     async def stop(self) -> None:
+        """Stop checkpointing, sign a last checkpoint, close the store."""
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+        try:
+            await sign_checkpoint(self.store, self.config.origin)
+        except StoreUnavailable:
+            log.error("final checkpoint not signed", extra={"lane": self.name})
         await self.store.close()
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._checkpoint_seconds)
+            try:
+                await sign_checkpoint(self.store, self.config.origin)
+            except StoreUnavailable:
+                log.error("checkpoint not signed; retrying at the next interval", extra={"lane": self.name})
 
     def secret(self, target_id: str) -> str | None:
         return self._secrets.get(target_id)

@@ -87,3 +87,81 @@ def test_keys_lifecycle_and_lane_secret_stability(tmp_path):
     assert revoked is not None and revoked.revoked_at == "2026-02-01" and again is None
     assert found is not None and found.revoked_at == "2026-02-01"
     assert first == second and len(first) == 32
+
+
+async def _leaves(store: SqliteStore) -> list[bytes]:
+    from lanegate.evidence.merkle import leaf_hash
+
+    return [leaf_hash(r.body.encode()) async for r in store.iter_decisions(DecisionQuery())]
+
+
+def test_the_stored_tree_matches_the_records_and_its_proofs_verify(tmp_path):
+    from lanegate.evidence import merkle
+
+    async def run():
+        store = SqliteStore(f"sqlite:///{tmp_path}/t.db")
+        await store.open()
+        for size in (1, 2, 3, 7, 8, 13):
+            while await store.ledger.size() < size:
+                await store.append_decision(_record(await store.ledger.size()))
+            leaves = await _leaves(store)
+            root = await store.ledger.root(size)
+            assert root == merkle.root_of(leaves)
+            for index in range(size):
+                merkle.verify_inclusion(index, size, leaves[index], await store.ledger.inclusion_proof(index, size),
+                                        root)
+            for old in range(1, size + 1):
+                merkle.verify_consistency(old, size, merkle.root_of(leaves[:old]), root,
+                                          await store.ledger.consistency_proof(old, size))
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_records_written_before_the_tree_existed_are_added_on_open(tmp_path):
+    import sqlite3
+
+    from lanegate.evidence import merkle
+
+    async def write():
+        store = SqliteStore(f"sqlite:///{tmp_path}/old.db")
+        await store.open()
+        for i in range(11):
+            await store.append_decision(_record(i))
+        await store.close()
+
+    asyncio.run(write())
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("DELETE FROM merkle_nodes")
+
+    async def reopen():
+        store = SqliteStore(f"sqlite:///{tmp_path}/old.db")
+        await store.open()
+        result = await store.ledger.size(), await store.ledger.root(11), await _leaves(store)
+        await store.close()
+        return result
+
+    size, root, leaves = asyncio.run(reopen())
+    assert size == 11 and root == merkle.root_of(leaves)
+
+
+def test_several_processes_build_one_tree(tmp_path):
+    from lanegate.evidence import merkle
+
+    path = str(tmp_path / "tree.db")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, n * 1000)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+
+    async def check():
+        store = SqliteStore(f"sqlite:///{path}")
+        await store.open()
+        result = await store.ledger.root(200), await _leaves(store)
+        await store.close()
+        return result
+
+    root, leaves = asyncio.run(check())
+    assert len(leaves) == 200 and root == merkle.root_of(leaves)

@@ -26,11 +26,12 @@ from lanegate.store import open_store
 from lanegate.testing.servers import LoopbackServer
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on: the demo's switched-off provider."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _refusing_port() -> socket.socket:
+    """A bound, never listening loopback socket: connections to its port are refused for as long as it is
+    held (the demo's switched-off provider), and no other server can take the port meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _write_packs(data_dir: Path, urls: dict[str, str]) -> Path:
@@ -66,8 +67,9 @@ def demo(
     os.environ["LANEGATE_DEMO_PROVIDER_KEY"] = "demo-provider-" + secrets.token_hex(8)
     eu_provider, us_provider = echo_provider("eu-west-1"), echo_provider("us-east-1")
     servers = [LoopbackServer(eu_provider).start(), LoopbackServer(us_provider).start()]
+    switched_off = _refusing_port()
     urls = {"eu_provider": servers[0].url, "us_provider": servers[1].url,
-            "down_provider": f"http://127.0.0.1:{_closed_port()}"}
+            "down_provider": f"http://127.0.0.1:{switched_off.getsockname()[1]}"}
     packs = _write_packs(data_dir, urls)
     try:
         config = load_config(packs)
@@ -94,6 +96,7 @@ def demo(
     finally:
         for server in reversed(servers):
             server.stop()
+        switched_off.close()
 
 
 def _print_next_steps(url: str, key: str, packs: Path) -> None:

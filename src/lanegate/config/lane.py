@@ -26,6 +26,11 @@ class LaneConfig:
     chain: tuple[str, ...]
     routing: RoutingPolicyOptions | None
     raw_text: str = field(repr=False, default="")
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.origin:
+            object.__setattr__(self, "origin", f"lanegate.local/lanes/{self.name}")
 
     @property
     def region_checked(self) -> bool:

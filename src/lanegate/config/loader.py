@@ -187,6 +187,7 @@ def _load_pack(
         chain=tuple(pack.policies.chain),
         routing=routing,
         raw_text=text,
+        origin=(pack.lane.origin if pack.lane else None) or "",
     )
     return lane, problems
 

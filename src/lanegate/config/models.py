@@ -34,6 +34,7 @@ class LaneSpec(_Strict):
     jurisdiction: str = Field(min_length=1)
     allowed_regions: list[str] = Field(min_length=1)
     store: str | None = None
+    origin: str | None = Field(default=None, pattern=r"^[^\s+]+$")
 
 
 class PackMeta(_Strict):
@@ -176,6 +177,7 @@ class GatewaySettings(_Strict):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     key_cache_seconds: float = Field(default=2.0, ge=0)
+    checkpoint_seconds: float = Field(default=60.0, gt=0)
 
 
 class GatewayFile(_Strict):

@@ -50,14 +50,123 @@ class DecisionQuery:
     after_seq: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CheckpointRecord:
+    """A signed checkpoint as stored: the tree size, its root, and the signed note text."""
+
+    size: int
+    root: bytes
+    note: str
+    key_id: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A lane's Ed25519 checkpoint key; ``retired_at`` set once a newer key replaced it."""
+
+    key_id: str
+    name: str
+    public: bytes
+    private: bytes
+    created_at: str
+    retired_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportJob:
+    """An evidence export: its parameters, progress and, once done, the bundle's path and SHA-256."""
+
+    id: str
+    status: str  # running | done | failed
+    params: str  # JSON
+    created_at: str
+    done: int
+    total: int
+    path: str | None
+    sha256: str | None
+    error: str | None
+    finished_at: str | None
+
+
 class StoreUnavailable(Exception):
     """The store could not complete an operation; callers fail closed."""
+
+
+class LedgerStore(Protocol):
+    """The Merkle tree over the lane's records (leaf ``i`` is record ``seq = i + 1``), checkpoints, keys."""
+
+    async def size(self) -> int:
+        """The number of leaves (records) in the tree."""
+
+    async def root(self, size: int) -> bytes:
+        """The root of the tree's first ``size`` leaves."""
+
+    async def leaf(self, index: int) -> bytes:
+        """The hash of leaf ``index``."""
+
+    async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
+
+    async def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """Proof that the ``size1`` tree is a prefix of the ``size2`` tree."""
+
+    async def range_proof(self, first: int, end: int, size: int) -> list[bytes]:
+        """Subtree hashes outside leaves ``[first, end)`` of the ``size`` tree."""
+
+    async def add_checkpoint(self, record: CheckpointRecord) -> None:
+        """Store a signed checkpoint; one per size (a second for the same size is ignored)."""
+
+    async def checkpoints(self, *, min_size: int = 0, max_size: int | None = None) -> list[CheckpointRecord]:
+        """Stored checkpoints with sizes in the range, smallest first."""
+
+    async def latest_checkpoint(self) -> CheckpointRecord | None:
+        """The checkpoint of the largest size, if any."""
+
+    async def add_signing_key(self, record: SigningKeyRecord, retire_others: bool) -> None:
+        """Store a new signing key, optionally retiring the active ones in the same transaction."""
+
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        """Every signing key, oldest first."""
+
+
+class JobStore(Protocol):
+    """Export jobs and the delivery cursors of log sinks."""
+
+    async def create_export(self, job: ExportJob) -> None:
+        """Store a new export job."""
+
+    async def update_export(self, job_id: str, **fields: object) -> None:
+        """Update fields (status, done, total, path, sha256, error, finished_at) of a job."""
+
+    async def get_export(self, job_id: str) -> ExportJob | None:
+        """One job, or ``None``."""
+
+    async def list_exports(self) -> list[ExportJob]:
+        """Every job, newest first."""
+
+    async def sink_cursor(self, sink: str) -> int:
+        """The last record ``seq`` delivered to ``sink`` (0 if none)."""
+
+    async def claim_sink(self, sink: str, owner: str, seconds: float) -> bool:
+        """Take or renew the lease to ship ``sink``; ``False`` while another owner holds it."""
+
+    async def advance_sink(self, sink: str, owner: str, seq: int) -> None:
+        """Record that ``sink`` received every record up to ``seq`` (only for the lease holder)."""
 
 
 class LaneStore(Protocol):
     """Persistence for one lane. Every method may raise :class:`StoreUnavailable`."""
 
     url: str
+
+    @property
+    def ledger(self) -> LedgerStore:
+        """The lane's Merkle tree, checkpoints and signing keys."""
+
+    @property
+    def jobs(self) -> JobStore:
+        """The lane's export jobs and sink cursors."""
 
     async def open(self) -> None:
         """Create the schema if needed and make the store ready; idempotent."""
@@ -69,10 +178,13 @@ class LaneStore(Protocol):
         """Raise :class:`StoreUnavailable` unless the store answers a trivial read."""
 
     async def append_decision(self, record: dict[str, Any]) -> StoredDecision:
-        """Append one record to the chain and return it as stored, durable on return.
+        """Append one record to the chain and the Merkle tree; return it as stored, durable on return.
 
         ``record`` must not contain ``seq``, ``prev`` or ``hash``; the store assigns them atomically.
         """
+
+    async def find_decision(self, request_id: str) -> StoredDecision | None:
+        """The record of one request, or ``None``."""
 
     def iter_decisions(self, query: DecisionQuery) -> AsyncIterator[StoredDecision]:
         """Stored records matching ``query`` in chain order."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lanegate.store.base import LaneStore
-from lanegate.store.sqlite import SqliteStore, parse_sqlite_url
+from lanegate.store.sqlite import SqliteStore
+from lanegate.store.sqlite_db import parse_sqlite_url
 
 
 class UnsupportedStore(ValueError):

@@ -15,16 +15,19 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from lanegate.audit.chain import GENESIS, canonical, seal
+from lanegate.evidence.merkle import leaf_hash
+from lanegate.store import sqlite_jobs, sqlite_ledger
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
+from lanegate.store.sqlite_db import SqliteDatabase, parse_sqlite_url
+from lanegate.store.sqlite_jobs import SqliteJobs
+from lanegate.store.sqlite_ledger import SqliteLedger, extend_tree
 
-T = TypeVar("T")
+__all__ = ["SqliteStore", "parse_sqlite_url"]
 PAGE = 500
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -36,6 +39,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
+CREATE INDEX IF NOT EXISTS decisions_request ON decisions(request_id);
 CREATE TABLE IF NOT EXISTS api_keys (
   key_id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -47,18 +51,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS lane_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-"""
-
-
-def parse_sqlite_url(url: str) -> tuple[Path, str]:
-    """The database path and synchronous mode of a ``sqlite:///`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite" or not parts.path:
-        raise ValueError(f"not a sqlite:/// URL: {url}")
-    mode = parse_qs(parts.query).get("synchronous", ["normal"])[0].upper()
-    if mode not in {"NORMAL", "FULL"}:
-        raise ValueError("synchronous must be normal or full")
-    return Path(parts.path), mode
+""" + sqlite_ledger.SCHEMA + sqlite_jobs.SCHEMA
 
 
 class SqliteStore:
@@ -66,47 +59,44 @@ class SqliteStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path, self._sync = parse_sqlite_url(url)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanegate-sqlite")
-        self._conn: sqlite3.Connection | None = None
+        self._db = SqliteDatabase(url, SCHEMA)
+        self.path = self._db.path
+        self._ledger = SqliteLedger(self._db)
+        self._jobs = SqliteJobs(self._db)
         self._pending: list[tuple[dict[str, Any], asyncio.Future[StoredDecision]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, fn, *args)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"sqlite store {self.path.name}: {exc}") from exc
+        return await self._db.run(fn, *args)
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._sync}")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.executescript(SCHEMA)
-            os.chmod(self.path, 0o600)
-            self._conn = conn
-        return self._conn
+    @property
+    def ledger(self) -> SqliteLedger:
+        return self._ledger
+
+    @property
+    def jobs(self) -> SqliteJobs:
+        return self._jobs
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._db.conn()
 
     async def open(self) -> None:
-        await self._run(self._db)
+        await self._run(lambda: self._db.transaction(self._backfill_tree))
+
+    def _backfill_tree(self, db: sqlite3.Connection) -> None:
+        """Add Merkle leaves for records stored before this store kept a tree (idempotent)."""
+        leaves = db.execute("SELECT COUNT(*) FROM merkle_nodes WHERE level = 0").fetchone()[0]
+        rows = db.execute("SELECT body FROM decisions WHERE seq > ? ORDER BY seq", (leaves,)).fetchall()
+        if rows:
+            extend_tree(db, leaves, [leaf_hash(row[0].encode("utf-8")) for row in rows])
 
     async def close(self) -> None:
         while self._flusher is not None and not self._flusher.done():
             await self._flusher
-        await self._run(self._close_sync)
-        self._executor.shutdown(wait=True)
-
-    def _close_sync(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        await self._db.close()
 
     async def ping(self) -> None:
-        await self._run(lambda: self._db().execute("SELECT 1").fetchone())
+        await self._run(lambda: self._conn().execute("SELECT 1").fetchone())
 
     # -- decisions ---------------------------------------------------------------------------------------
 
@@ -134,11 +124,10 @@ class SqliteStore:
                     future.set_result(item)
 
     def _append_batch(self, records: list[dict[str, Any]]) -> list[StoredDecision]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        def append(db: sqlite3.Connection) -> list[StoredDecision]:
             row = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+            first = seq
             out = []
             for record in records:
                 seq += 1
@@ -149,11 +138,16 @@ class SqliteStore:
                 "INSERT INTO decisions(seq, request_id, ts, decision, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
                 [(d.seq, d.request_id, d.ts, d.decision, d.body, d.hash) for d in out],
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return out
+            extend_tree(db, first, [leaf_hash(d.body.encode("utf-8")) for d in out])
+            return out
+
+        return self._db.transaction(append)
+
+    async def find_decision(self, request_id: str) -> StoredDecision | None:
+        row = await self._run(lambda: self._conn().execute(
+            "SELECT seq, request_id, ts, decision, body, hash FROM decisions WHERE request_id = ?",
+            (request_id,)).fetchone())
+        return StoredDecision(*row) if row else None
 
     async def iter_decisions(self, query: DecisionQuery) -> AsyncIterator[StoredDecision]:
         after = query.after_seq
@@ -180,14 +174,14 @@ class SqliteStore:
             args.append(query.decision)
         sql += " ORDER BY seq LIMIT ?"
         args.append(size)
-        return self._db().execute(sql, args).fetchall()
+        return self._conn().execute(sql, args).fetchall()
 
     # -- API keys ------------------------------------------------------------------------------------------
 
     async def create_key(self, record: ApiKeyRecord) -> None:
         def insert() -> None:
             try:
-                self._db().execute(
+                self._conn().execute(
                     "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (record.key_id, record.name, record.lane, record.prefix, record.key_hash,
                      record.created_at, record.revoked_at),
@@ -199,17 +193,17 @@ class SqliteStore:
 
     async def find_key(self, key_hash: str) -> ApiKeyRecord | None:
         row = await self._run(
-            lambda: self._db().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
+            lambda: self._conn().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
         )
         return ApiKeyRecord(*row) if row else None
 
     async def list_keys(self) -> list[ApiKeyRecord]:
-        rows = await self._run(lambda: self._db().execute("SELECT * FROM api_keys ORDER BY created_at").fetchall())
+        rows = await self._run(lambda: self._conn().execute("SELECT * FROM api_keys ORDER BY created_at").fetchall())
         return [ApiKeyRecord(*row) for row in rows]
 
     async def revoke_key(self, name_or_id: str, when: str) -> ApiKeyRecord | None:
         def revoke() -> ApiKeyRecord | None:
-            db = self._db()
+            db = self._conn()
             row = db.execute(
                 "SELECT * FROM api_keys WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL", (name_or_id, name_or_id)
             ).fetchone()
@@ -223,7 +217,7 @@ class SqliteStore:
 
     async def lane_secret(self, name: str, size: int = 32) -> bytes:
         def get_or_create() -> bytes:
-            db = self._db()
+            db = self._conn()
             db.execute("INSERT OR IGNORE INTO lane_secrets VALUES (?, ?)", (name, os.urandom(size)))
             row = db.execute("SELECT value FROM lane_secrets WHERE name = ?", (name,)).fetchone()
             return bytes(row[0])

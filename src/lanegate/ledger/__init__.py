@@ -1,0 +1,1 @@
+"""The gateway side of the evidence: signing keys, checkpoints, proofs for receipts, export bundles."""

@@ -1,0 +1,78 @@
+"""One SQLite file, its connection, and the single thread all work on it runs on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from lanegate.store.base import StoreUnavailable
+
+T = TypeVar("T")
+
+
+def parse_sqlite_url(url: str) -> tuple[Path, str]:
+    """The database path and synchronous mode of a ``sqlite:///`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or not parts.path:
+        raise ValueError(f"not a sqlite:/// URL: {url}")
+    mode = parse_qs(parts.query).get("synchronous", ["normal"])[0].upper()
+    if mode not in {"NORMAL", "FULL"}:
+        raise ValueError("synchronous must be normal or full")
+    return Path(parts.path), mode
+
+
+class SqliteDatabase:
+    """Runs callables on the store's own thread with its connection; SQLite errors become StoreUnavailable."""
+
+    def __init__(self, url: str, schema: str) -> None:
+        self.path, self._sync = parse_sqlite_url(url)
+        self._schema = schema
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanegate-sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    def conn(self) -> sqlite3.Connection:
+        """The connection; only call on the store's thread (inside :meth:`run`)."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.executescript(self._schema)
+            os.chmod(self.path, 0o600)
+            self._conn = conn
+        return self._conn
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite store {self.path.name}: {exc}") from exc
+
+    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in a write transaction (on the store's thread)."""
+        db = self.conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return result
+
+    async def close(self) -> None:
+        def close_sync() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await self.run(close_sync)
+        self._executor.shutdown(wait=True)
