@@ -64,7 +64,7 @@ def upstream() -> Iterator[Callable[[str], Upstream]]:
         server.stop()
 
 
-async def _make_keys(config: LoadedConfig) -> dict[str, str]:
+async def make_keys(config: LoadedConfig) -> dict[str, str]:
     keys = {}
     for name, lane in config.lanes.items():
         store = open_store(lane.store_url)
@@ -86,7 +86,7 @@ def gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
         if settings is not None:
             (config_dir / "gateway.yaml").write_text(settings)
         config = load_config(config_dir)
-        keys = asyncio.run(_make_keys(config))
+        keys = asyncio.run(make_keys(config))
         app = Gateway(config, **app_options)
         server = LoopbackServer(app).start()
         servers.append(server)

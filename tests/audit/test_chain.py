@@ -68,3 +68,10 @@ def test_any_edit_deletion_or_swap_is_caught_at_the_first_affected_record(items,
     report = verify_rows(rows)
     assert not report.ok
     assert report.broken is not None and report.broken.seq in {index + 1, index + 2}
+
+
+@given(records)
+def test_the_gateway_and_the_offline_verifier_agree_on_canonical_form(record):
+    from lanegate.evidence.bundle import canonical_line
+
+    assert canonical(record).decode() == canonical_line(record)

@@ -165,3 +165,11 @@ def test_several_processes_build_one_tree(tmp_path):
 
     root, leaves = asyncio.run(check())
     assert len(leaves) == 200 and root == merkle.root_of(leaves)
+
+
+def test_sqlite_urls_parse_to_clean_paths():
+    from lanegate.store.sqlite_db import parse_sqlite_url
+
+    assert parse_sqlite_url("sqlite:////var/lib/eu.db") == (__import__("pathlib").Path("/var/lib/eu.db"), "NORMAL")
+    assert str(parse_sqlite_url("sqlite:////var/lib/eu.db?synchronous=full")[0]) == "/var/lib/eu.db"
+    assert parse_sqlite_url("sqlite:///./data/eu.db?synchronous=full")[1] == "FULL"

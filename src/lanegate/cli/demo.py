@@ -15,14 +15,14 @@ from typing import Annotated
 import typer
 
 from lanegate.cli.common import err, out
-from lanegate.cli.events import events
+from lanegate.cli.events import print_events
 from lanegate.config import ConfigError, LoadedConfig, load_config
 from lanegate.demo.provider import echo_provider
 from lanegate.demo.tour import run_tour
 from lanegate.identity.keys import create_key, now_iso
 from lanegate.ingress.app import Gateway
 from lanegate.logs import configure
-from lanegate.store import open_store
+from lanegate.store import DecisionQuery, open_store
 from lanegate.testing.servers import LoopbackServer
 
 
@@ -82,7 +82,7 @@ def demo(
         servers.append(gateway)
         run_tour(out, gateway.url, keys, us_provider.requests)
         out.rule("[bold]3. The EU lane's decision records (lanegate events --lane eu)")
-        events(lane="eu", config=packs)
+        print_events("eu", packs, DecisionQuery())
         _print_next_steps(gateway.url, keys["eu"], packs)
         if not no_serve:
             out.print("\nServing until interrupted (Ctrl-C).")

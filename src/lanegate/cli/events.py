@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -13,6 +14,8 @@ from lanegate.cli.common import ConfigOption, LaneOption, err, lane_or_exit, loa
 from lanegate.store import DecisionQuery, LaneStore, StoredDecision
 
 audit_app = typer.Typer(help="Check a lane's audit trail.", no_args_is_help=True)
+events_app = typer.Typer(help="List a lane's decision records, or show one (lanegate events show ID).",
+                         invoke_without_command=True)
 
 
 def _route(record: dict[str, Any]) -> str:
@@ -23,8 +26,10 @@ def _route(record: dict[str, Any]) -> str:
     return f"none ({excluded} set aside)" if excluded else "-"
 
 
+@events_app.callback()
 def events(
-    lane: LaneOption,
+    ctx: typer.Context,
+    lane: Annotated[str | None, typer.Option("--lane", "-l", help="Lane name.")] = None,
     config: ConfigOption = None,
     since: Annotated[str | None, typer.Option(help="Only records since: 30m, 1h, 2d or an ISO time.")] = None,
     decision: Annotated[str | None, typer.Option(help="served or refused.")] = None,
@@ -32,8 +37,17 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
 ) -> None:
     """List LANE's decision records, oldest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if lane is None:
+        err.print("[red]error:[/] pass --lane NAME")
+        raise typer.Exit(2)
+    print_events(lane, config, DecisionQuery(since=parse_since(since), decision=decision, limit=limit), as_json)
+
+
+def print_events(lane: str, config: Path | None, query: DecisionQuery, as_json: bool = False) -> None:
+    """Print the records of ``lane`` matching ``query``: a table, or one JSON object per line."""
     lane_cfg = lane_or_exit(load_or_exit(config), lane)
-    query = DecisionQuery(since=parse_since(since), decision=decision, limit=limit)
 
     async def work(store: LaneStore) -> list[StoredDecision]:
         return [row async for row in store.iter_decisions(query)]

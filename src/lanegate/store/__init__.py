@@ -1,7 +1,16 @@
-"""Lane stores: decision records, API keys and lane secrets, behind one interface."""
+"""Lane stores: decision records and their Merkle tree, checkpoints, API keys, lane secrets and jobs."""
 
-from lanegate.store.base import ApiKeyRecord, DecisionQuery, LaneStore, StoredDecision, StoreUnavailable
+from lanegate.store.base import (
+    ApiKeyRecord,
+    CheckpointRecord,
+    DecisionQuery,
+    ExportJob,
+    LaneStore,
+    SigningKeyRecord,
+    StoredDecision,
+    StoreUnavailable,
+)
 from lanegate.store.factory import UnsupportedStore, open_store
 
-__all__ = ["ApiKeyRecord", "DecisionQuery", "LaneStore", "StoreUnavailable", "StoredDecision", "UnsupportedStore",
-           "open_store"]
+__all__ = ["ApiKeyRecord", "CheckpointRecord", "DecisionQuery", "ExportJob", "LaneStore", "SigningKeyRecord",
+           "StoreUnavailable", "StoredDecision", "UnsupportedStore", "open_store"]

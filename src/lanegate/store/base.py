@@ -186,6 +186,13 @@ class LaneStore(Protocol):
     async def find_decision(self, request_id: str) -> StoredDecision | None:
         """The record of one request, or ``None``."""
 
+    async def decision_bounds(self, since: str | None, until: str | None) -> tuple[int, int] | None:
+        """The first and last ``seq`` of records with ``since <= ts < until``, or ``None`` if there are none.
+
+        Everything between the two is part of the range, whatever its own time: records are appended when
+        requests end, so arrival times are not strictly ordered along the chain.
+        """
+
     def iter_decisions(self, query: DecisionQuery) -> AsyncIterator[StoredDecision]:
         """Stored records matching ``query`` in chain order."""
 

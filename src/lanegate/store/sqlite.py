@@ -143,6 +143,14 @@ class SqliteStore:
 
         return self._db.transaction(append)
 
+    async def decision_bounds(self, since: str | None, until: str | None) -> tuple[int, int] | None:
+        def bounds() -> tuple[int, int] | None:
+            row = self._conn().execute("SELECT MIN(seq), MAX(seq) FROM decisions WHERE ts >= ? AND ts < ?",
+                                       (since or "", until or "\uffff")).fetchone()
+            return (int(row[0]), int(row[1])) if row and row[0] is not None else None
+
+        return await self._run(bounds)
+
     async def find_decision(self, request_id: str) -> StoredDecision | None:
         row = await self._run(lambda: self._conn().execute(
             "SELECT seq, request_id, ts, decision, body, hash FROM decisions WHERE request_id = ?",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from lanegate.store.base import StoreUnavailable
 
@@ -18,13 +18,14 @@ T = TypeVar("T")
 
 def parse_sqlite_url(url: str) -> tuple[Path, str]:
     """The database path and synchronous mode of a ``sqlite:///`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite" or not parts.path:
+    prefix = "sqlite:///"
+    path, _, query = url.removeprefix(prefix).partition("?")
+    if not url.startswith(prefix) or not path:
         raise ValueError(f"not a sqlite:/// URL: {url}")
-    mode = parse_qs(parts.query).get("synchronous", ["normal"])[0].upper()
+    mode = parse_qs(query).get("synchronous", ["normal"])[0].upper()
     if mode not in {"NORMAL", "FULL"}:
         raise ValueError("synchronous must be normal or full")
-    return Path(parts.path), mode
+    return Path(path), mode
 
 
 class SqliteDatabase:

@@ -1,0 +1,254 @@
+"""Evidence commands: export jobs, the offline verifier, checkpoint keys, checkpoints and receipts."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lanegate.cli.common import ConfigOption, LaneOption, err, lane_or_exit, load_or_exit, out, parse_since, with_store
+from lanegate.config.lane import LaneConfig
+from lanegate.evidence import merkle
+from lanegate.evidence import verify as verifier
+from lanegate.evidence.note import Checkpoint, NoteError, VerifierKey
+from lanegate.ledger import signing
+from lanegate.ledger.export import ExportParams, parse_filter, run_export
+from lanegate.store import ExportJob, LaneStore
+from lanegate.store.base import CheckpointRecord, SigningKeyRecord
+from lanegate.store.sqlite_db import parse_sqlite_url
+
+export_app = typer.Typer(help="Export a lane's records as an evidence bundle an auditor verifies offline.",
+                         no_args_is_help=True)
+signing_app = typer.Typer(help="Manage a lane's checkpoint signing keys (Ed25519).", no_args_is_help=True)
+
+
+def _exports_dir(lane: LaneConfig) -> Path:
+    try:
+        return parse_sqlite_url(lane.store_url)[0].parent / "exports"
+    except ValueError:
+        return Path("exports")
+
+
+@export_app.command("create")
+def export_create(
+    lane: LaneOption,
+    config: ConfigOption = None,
+    since: Annotated[str | None, typer.Option("--from", help="Window start: ISO time or 30m, 1h, 2d ago.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Window end (exclusive): ISO time or duration ago.")] = None,
+    filters: Annotated[list[str] | None, typer.Option("--filter", help="FIELD=VALUE (repeat): decision, endpoint, "
+                                                     "model, target, region, principal, error_code.")] = None,
+    previous: Annotated[Path | None, typer.Option(help="A checkpoint you hold: the bundle proves consistency "
+                                                  "with it.")] = None,
+    directory: Annotated[Path | None, typer.Option("--dir", help="Where bundles are written (default: "
+                                                   "exports/ beside the lane's store).")] = None,
+) -> None:
+    """Export LANE's records of a window into one bundle file, with progress."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+    try:
+        params = ExportParams(parse_since(since), parse_since(until), parse_filter(filters or []),
+                              previous.read_text() if previous else None)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+    with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("export", total=None)
+
+        async def work(store: LaneStore) -> ExportJob:
+            return await run_export(store, lane_cfg, params, directory or _exports_dir(lane_cfg),
+                                    lambda done, total: bar.update(task, completed=done, total=total))
+
+        try:
+            job = with_store(lane_cfg, work)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] export failed: {exc}")
+            raise typer.Exit(1) from None
+    err.print(f"export {job.id}: {job.total} record(s) scanned")
+    out.print(f"{job.path}\nsha256 {job.sha256}", markup=False)
+
+
+def _jobs(lane_cfg: LaneConfig) -> list[ExportJob]:
+    async def work(store: LaneStore) -> list[ExportJob]:
+        return await store.jobs.list_exports()
+
+    return with_store(lane_cfg, work)
+
+
+def _job(lane_cfg: LaneConfig, job_id: str) -> ExportJob:
+    found = [j for j in _jobs(lane_cfg) if j.id == job_id]
+    if not found:
+        err.print(f"[red]error:[/] no export {job_id} in lane '{lane_cfg.name}'")
+        raise typer.Exit(1)
+    return found[0]
+
+
+@export_app.command("list")
+def export_list(lane: LaneOption, config: ConfigOption = None) -> None:
+    """List LANE's export jobs, newest first."""
+    table = Table("id", "status", "progress", "created", "finished", "window", box=None, header_style="bold")
+    for job in _jobs(lane_or_exit(load_or_exit(config), lane)):
+        params = orjson.loads(job.params)
+        table.add_row(job.id, job.status, f"{job.done}/{job.total}", job.created_at, job.finished_at or "-",
+                      f"{params['since'] or '…'} → {params['until'] or '…'}")
+    out.print(table)
+
+
+@export_app.command("get")
+def export_get(lane: LaneOption, job_id: Annotated[str, typer.Argument(help="Export id.")],
+               config: ConfigOption = None) -> None:
+    """Show one export job as JSON."""
+    job = _job(lane_or_exit(load_or_exit(config), lane), job_id)
+    out.print(orjson.dumps({**asdict(job), "params": orjson.loads(job.params)}, option=orjson.OPT_INDENT_2).decode(),
+              markup=False)
+
+
+@export_app.command("download")
+def export_download(lane: LaneOption, job_id: Annotated[str, typer.Argument(help="Export id.")],
+                    output: Annotated[Path, typer.Option("--out", "-o", help="Where to write the bundle.")],
+                    config: ConfigOption = None) -> None:
+    """Copy a finished export's bundle to --out."""
+    job = _job(lane_or_exit(load_or_exit(config), lane), job_id)
+    if job.status != "done" or not job.path:
+        err.print(f"[red]error:[/] export {job_id} is {job.status}")
+        raise typer.Exit(1)
+    shutil.copyfile(job.path, output)
+    out.print(f"{output} (sha256 {job.sha256})", markup=False)
+
+
+def verify(
+    bundle_path: Annotated[Path, typer.Argument(metavar="BUNDLE", help="The bundle file.")],
+    key: Annotated[list[str] | None, typer.Option(help="Trusted verifier key NAME+ID+BASE64 (repeat).")] = None,
+    previous: Annotated[Path | None, typer.Option(help="An earlier checkpoint file or bundle you hold.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Verify an evidence bundle offline. Exit 0 only when everything holds."""
+    args = [str(bundle_path), *[a for k in key or [] for a in ("--key", k)]]
+    args += ["--previous", str(previous)] if previous else []
+    args += ["--json"] if as_json else []
+    raise typer.Exit(verifier.main(args))
+
+
+@signing_app.command("create")
+def signing_create(lane: LaneOption, config: ConfigOption = None) -> None:
+    """Create LANE's signing key if it has none (the gateway also does on start)."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> VerifierKey:
+        return (await signing.ensure_key(store, lane_cfg.origin)).verifier()
+
+    out.print(with_store(lane_cfg, work).encode(), markup=False)
+
+
+@signing_app.command("rotate")
+def signing_rotate(lane: LaneOption, config: ConfigOption = None) -> None:
+    """Make a new key active; the old one is retired but still verifies the checkpoints it signed."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> SigningKeyRecord:
+        return await signing.rotate_key(store, lane_cfg.origin)
+
+    record = with_store(lane_cfg, work)
+    out.print(VerifierKey(record.name, record.public).encode(), markup=False)
+    err.print("Restart running gateways so they sign with the new key.")
+
+
+@signing_app.command("list")
+def signing_list(lane: LaneOption, config: ConfigOption = None) -> None:
+    """List LANE's signing keys with their verifier keys (public)."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> list[SigningKeyRecord]:
+        return await store.ledger.signing_keys()
+
+    table = Table("id", "created", "status", "verifier key", box=None, header_style="bold")
+    for rec in with_store(lane_cfg, work):
+        table.add_row(rec.key_id, rec.created_at, f"retired {rec.retired_at}" if rec.retired_at else "active",
+                      VerifierKey(rec.name, rec.public).encode())
+    out.print(table)
+
+
+@signing_app.command("export")
+def signing_export(lane: LaneOption, config: ConfigOption = None) -> None:
+    """Print LANE's verifier keys, one per line, for auditors to pin."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> list[VerifierKey]:
+        return await signing.verifier_keys(store)
+
+    for key in with_store(lane_cfg, work):
+        out.print(key.encode(), markup=False)
+
+
+def checkpoint(lane: LaneOption, config: ConfigOption = None) -> None:
+    """Sign a checkpoint of LANE's ledger now and print it."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> CheckpointRecord | None:
+        return await signing.sign_checkpoint(store, lane_cfg.origin)
+
+    record = with_store(lane_cfg, work)
+    if record is None:
+        err.print(f"lane '{lane}' has no records yet")
+        raise typer.Exit(1)
+    out.print(record.note, markup=False, end="")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A record with its inclusion proof against a signed checkpoint, and the keys that verify it."""
+
+    body: str
+    leaf_index: int
+    checkpoint: str
+    proof: list[bytes]
+    keys: list[VerifierKey]
+
+    def check(self) -> str:
+        try:
+            signed, _ = Checkpoint.open(self.checkpoint, self.keys)
+            merkle.verify_inclusion(self.leaf_index, signed.size, merkle.leaf_hash(self.body.encode()), self.proof,
+                                    signed.root)
+        except (NoteError, merkle.ProofError) as exc:
+            return f"DOES NOT VERIFY: {exc}"
+        return "verified"
+
+
+def show(request_id: Annotated[str, typer.Argument(help="The request id (x-request-id).")], lane: LaneOption,
+         config: ConfigOption = None,
+         proof: Annotated[bool, typer.Option("--proof", help="Add its inclusion proof against the latest "
+                                             "checkpoint (signed now if none covers it).")] = False) -> None:
+    """Print one decision record, optionally as a receipt with its inclusion proof."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> tuple[str, Receipt | None]:
+        row = await store.find_decision(request_id)
+        if row is None or not proof:
+            return (row.body if row else ""), None
+        latest = await store.ledger.latest_checkpoint()
+        if latest is None or latest.size < row.seq:
+            latest = await signing.sign_checkpoint(store, lane_cfg.origin)
+        assert latest is not None
+        path = await store.ledger.inclusion_proof(row.seq - 1, latest.size)
+        return row.body, Receipt(row.body, row.seq - 1, latest.note, path, await signing.verifier_keys(store))
+
+    body, receipt = with_store(lane_cfg, work)
+    if not body:
+        err.print(f"[red]error:[/] no record of request {request_id} in lane '{lane}'")
+        raise typer.Exit(1)
+    out.print(orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(),
+              markup=False)
+    if receipt is None:
+        return
+    out.print(f"\nleaf index {receipt.leaf_index}, inclusion proof ({len(receipt.proof)} hashes):", markup=False)
+    for step in receipt.proof:
+        out.print(f"  {base64.b64encode(step).decode()}", markup=False)
+    out.print(f"checkpoint:\n{receipt.checkpoint}", markup=False, end="")
+    out.print(f"receipt {receipt.check()} against the checkpoint above", markup=False)
