@@ -155,6 +155,7 @@ def test_several_processes_build_one_tree(tmp_path):
         worker.start()
     for worker in workers:
         worker.join(60)
+        assert worker.exitcode == 0
 
     async def check():
         store = SqliteStore(f"sqlite:///{path}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs
 from lanegate.store.base import StoreUnavailable
 
 T = TypeVar("T")
+SETUP_SECONDS = 10.0
 
 
 def parse_sqlite_url(url: str) -> tuple[Path, str]:
@@ -42,13 +44,32 @@ class SqliteDatabase:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._sync}")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.executescript(self._schema)
+            try:
+                self._set_up(conn)
+            except BaseException:
+                conn.close()
+                raise
             os.chmod(self.path, 0o600)
             self._conn = conn
         return self._conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL and creating the schema can fail at once with "database is locked"
+        # when several processes open a fresh store together: SQLite's busy handler does not cover it.
+        deadline = time.monotonic() + SETUP_SECONDS
+        delay = 0.01
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self._sync}")
+                conn.execute("PRAGMA busy_timeout=10000")
+                conn.executescript(self._schema)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
