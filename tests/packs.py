@@ -24,5 +24,5 @@ def pack(lane: str | None, regions: list[str], targets: list[dict[str, Any]], *,
     doc["providers"] = {"targets": targets}
     doc["policies"] = {"chain": chain or ["data-routing-policy", "audit-logger"]}
     doc["policy"] = {"data-routing-policy": routing or {"require_in_memory_only": True}}
-    doc.update(extra)
+    doc.update({k: v for k, v in extra.items() if v is not None})
     return yaml.safe_dump(doc, sort_keys=False)

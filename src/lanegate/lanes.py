@@ -13,10 +13,12 @@ from lanegate.config.models import BreakerSettings
 from lanegate.config.secrets import resolve_secret
 from lanegate.exchange import RoutePlan
 from lanegate.ledger.signing import ensure_key, sign_checkpoint
+from lanegate.metrics import Metrics
 from lanegate.policy.chain import build_request_stages
 from lanegate.policy.stage import RequestStage, ResponseStage
 from lanegate.routing.breaker import CircuitBreaker
 from lanegate.routing.planner import ComplianceTable
+from lanegate.sinks.shipper import Shipper, build_sink
 from lanegate.store.base import LaneStore, StoreUnavailable
 
 log = logging.getLogger("lanegate.lanes")
@@ -27,7 +29,8 @@ class Lane:
     """Everything one lane owns. Nothing here is shared with another lane."""
 
     def __init__(self, config: LaneConfig, store: LaneStore, breaker: BreakerSettings,
-                 response_stages: list[ResponseStage] | None = None, checkpoint_seconds: float = 60.0) -> None:
+                 response_stages: list[ResponseStage] | None = None, checkpoint_seconds: float = 60.0,
+                 metrics: Metrics | None = None, sink_poll_seconds: float = 1.0) -> None:
         self.config = config
         self.name = config.name
         self.store = store
@@ -39,6 +42,10 @@ class Lane:
         self._digest_key = b""
         self._checkpoint_seconds = checkpoint_seconds
         self._checkpointer: asyncio.Task[None] | None = None
+        self._metrics = metrics
+        self._sink_poll = sink_poll_seconds
+        self.shippers: list[Shipper] = []
+        self._shipping: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Open the store, read the digest key and resolve every target's credential (raises if one is missing)."""
@@ -49,13 +56,23 @@ class Lane:
         self._digest_key = await self.store.lane_secret(DIGEST_SECRET)
         await ensure_key(self.store, self.config.origin)
         self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name=f"checkpoints-{self.name}")
+        self.shippers = [Shipper(self.name, self.config.origin, self.store, build_sink(spec, self.config.source.parent),
+                                 self._metrics, self._sink_poll) for spec in self.config.sinks]
+        self._shipping = [asyncio.create_task(s.run(), name=f"sink-{self.name}-{s.sink.id}") for s in self.shippers]
+
+    def notify_appended(self) -> None:
+        """Wake the sink shippers: a record was just written."""
+        for shipper in self.shippers:
+            shipper.wake.set()
 
     async def stop(self) -> None:
-        """Stop checkpointing, sign a last checkpoint, close the store."""
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
+        """Stop checkpointing and shipping, sign a last checkpoint, close the store."""
+        for task in [*self._shipping, *([self._checkpointer] if self._checkpointer else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpointer
+                await task
+        for shipper in self.shippers:
+            await shipper.sink.close()
         try:
             await sign_checkpoint(self.store, self.config.origin)
         except StoreUnavailable:

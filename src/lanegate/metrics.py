@@ -29,6 +29,10 @@ class Metrics:
                                        ["lane", "target", "kind"], registry=self.registry)
         self.audit_failures = Counter("lanegate_audit_write_failures", "Decision records that could not be written.",
                                       ["lane"], registry=self.registry)
+        self.sink_delivered = Counter("lanegate_sink_delivered_events", "Events a log sink accepted.",
+                                      ["lane", "sink"], registry=self.registry)
+        self.sink_failures = Counter("lanegate_sink_failures", "Failed deliveries to a log sink (retried).",
+                                     ["lane", "sink"], registry=self.registry)
         self.unrouted = Counter("lanegate_unrouted_requests", "Requests matching no lane or endpoint.",
                                 ["reason"], registry=self.registry)
 

@@ -181,6 +181,7 @@ class Pipeline:
         record = build_record(ex)
         try:
             await lane.store.append_decision(record)
+            lane.notify_appended()
         except StoreUnavailable:
             self._metrics.audit_failures.labels(lane.name).inc()
             log.error("decision record not written", extra={"lane": lane.name, "request_id": ex.request_id})

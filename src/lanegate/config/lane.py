@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanegate.config.models import PackMeta, RoutingPolicyOptions, TargetSpec
+from lanegate.config.models import PackMeta, RoutingPolicyOptions, SinkSpec, TargetSpec
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class LaneConfig:
     routing: RoutingPolicyOptions | None
     raw_text: str = field(repr=False, default="")
     origin: str = ""
+    sinks: tuple[SinkSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.origin:

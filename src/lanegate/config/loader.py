@@ -160,6 +160,13 @@ def _load_pack(
         allowed = frozenset(pack.lane.allowed_regions)
         store = (_resolve_store(pack.lane.store, path.parent) if pack.lane.store
                  else _default_store(settings, base, name))
+        for index, sink in enumerate(pack.sinks):
+            if sink.region not in allowed:
+                key = f"sinks[{index}].region"
+                problems.append(Problem(
+                    label, key, f"sink '{sink.id}' is in region '{sink.region}', outside lane.allowed_regions "
+                    f"{sorted(allowed)}: the gateway must not create a data flow the lane forbids; remove the sink "
+                    "or use one in an allowed region", line_for(lines, key)))
         for index, target in enumerate(pack.providers.targets):
             if target.region not in allowed:
                 key = f"providers.targets[{index}].region"
@@ -188,6 +195,7 @@ def _load_pack(
         routing=routing,
         raw_text=text,
         origin=(pack.lane.origin if pack.lane else None) or "",
+        sinks=tuple(pack.sinks),
     )
     return lane, problems
 

@@ -134,24 +134,75 @@ class AuditLoggerOptions(_Strict):
     """``policy.audit-logger`` — accepted for compatibility; the decision record is always written."""
 
 
+class _SinkBase(_Strict):
+    id: Identifier
+    region: str = Field(min_length=1)
+
+
+class SyslogSink(_SinkBase):
+    """``sinks[]`` with ``type: syslog`` — RFC 5424 messages over TCP (octet-counted) or UDP."""
+
+    type: Literal["syslog"]
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    transport: Literal["tcp", "udp"] = "tcp"
+
+
+class WebhookSink(_SinkBase):
+    """``sinks[]`` with ``type: webhook`` — HTTPS POST of JSON batches, signed with HMAC-SHA256."""
+
+    type: Literal["webhook"]
+    url: AnyHttpUrl
+    secret_key_ref: SecretRef
+    ca_file: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        if value.scheme != "https":
+            raise ValueError("a webhook sink must use https://")
+        return value
+
+
+class JsonlSink(_SinkBase):
+    """``sinks[]`` with ``type: jsonl`` — one JSON event per line, appended to a file."""
+
+    type: Literal["jsonl"]
+    path: str = Field(min_length=1)
+
+
+SinkSpec = Annotated[SyslogSink | WebhookSink | JsonlSink, Field(discriminator="type")]
+
+
 class PackFile(_Strict):
     """A whole policy-pack file."""
 
     lane: LaneSpec | None = None
     pack: PackMeta
     providers: ProvidersSpec
+    sinks: list[SinkSpec] = Field(default_factory=list)
     policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
     policy: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
     @field_validator("providers")
     @classmethod
     def _unique_target_ids(cls, value: ProvidersSpec) -> ProvidersSpec:
-        seen: set[str] = set()
-        for target in value.targets:
-            if target.id in seen:
-                raise ValueError(f"target id '{target.id}' is declared twice")
-            seen.add(target.id)
+        _unique([t.id for t in value.targets], "target")
         return value
+
+    @field_validator("sinks")
+    @classmethod
+    def _unique_sink_ids(cls, value: list[SinkSpec]) -> list[SinkSpec]:
+        _unique([s.id for s in value], "sink")
+        return value
+
+
+def _unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{what} id '{item}' is declared twice")
+        seen.add(item)
 
 
 class UpstreamSettings(_Strict):
@@ -178,6 +229,7 @@ class GatewaySettings(_Strict):
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     key_cache_seconds: float = Field(default=2.0, ge=0)
     checkpoint_seconds: float = Field(default=60.0, gt=0)
+    sink_poll_seconds: float = Field(default=1.0, gt=0)
 
 
 class GatewayFile(_Strict):

@@ -47,4 +47,14 @@ def lane_secret_problems(lane: LaneConfig, severity: str = "error") -> list[Prob
                 str(lane.source), f"providers.targets[{index}].secret_key_ref",
                 f"secret for target '{target.id}' unavailable: {exc}; provide it before serving",
                 severity="warning" if severity == "warning" else "error"))
+    for index, sink in enumerate(lane.sinks):
+        ref = getattr(sink, "secret_key_ref", None)
+        if ref is None:
+            continue
+        try:
+            resolve_secret(ref)
+        except SecretUnavailable as exc:
+            problems.append(Problem(
+                str(lane.source), f"sinks[{index}].secret_key_ref", f"secret for sink '{sink.id}' unavailable: "
+                f"{exc}; provide it before serving", severity="warning" if severity == "warning" else "error"))
     return problems

@@ -52,7 +52,8 @@ class Gateway:
         self.provider: Provider = provider or OpenAICompatible(config.settings.upstream)
         self.lanes = {
             name: Lane(lane, open_store(lane.store_url), config.settings.circuit_breaker,
-                       (response_stages or {}).get(name), config.settings.checkpoint_seconds)
+                       (response_stages or {}).get(name), config.settings.checkpoint_seconds, self.metrics,
+                       config.settings.sink_poll_seconds)
             for name, lane in config.lanes.items()
         }
         self.verifier = KeyVerifier({n: lane.store for n, lane in self.lanes.items()},
