@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from lanegate.config import load_sources
 from lanegate.config.models import (
@@ -15,11 +15,15 @@ from lanegate.config.models import (
     DataPolicy,
     GatewayFile,
     GatewaySettings,
+    JsonlSink,
     LaneSpec,
     PackMeta,
     RoutingPolicyOptions,
+    SinkSpec,
+    SyslogSink,
     TargetSpec,
     UpstreamSettings,
+    WebhookSink,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +36,9 @@ def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path):
     if "gateway:" in block and "pack:" not in block:
         GatewayFile.model_validate(yaml.safe_load(block))
         return
+    if block.startswith("sinks:"):  # a fragment: every sink must be valid
+        TypeAdapter(list[SinkSpec]).validate_python(yaml.safe_load(block)["sinks"])
+        return
     config = load_sources([(tmp_path / f"{doc}.yaml", block)], base=tmp_path)
     assert config.lanes
 
@@ -41,7 +48,8 @@ def test_the_docs_have_examples():
 
 
 @pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
-                                   GatewaySettings, UpstreamSettings, BreakerSettings])
+                                   GatewaySettings, UpstreamSettings, BreakerSettings, SyslogSink, WebhookSink,
+                                   JsonlSink])
 def test_every_configuration_key_is_documented(model: type[BaseModel]):
     reference = (ROOT / "docs" / "policy-packs.md").read_text()
     forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`{}.")  # the last: a section's own key
