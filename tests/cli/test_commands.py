@@ -94,3 +94,28 @@ def test_missing_config_is_a_clear_error(tmp_path, monkeypatch):
     assert "pass --config" in run("events", "--lane", "eu").output
     result = run("check", "--config", str(tmp_path / "nowhere"))
     assert result.exit_code == 1 and "no such file or directory" in result.output
+
+
+def test_audit_verify_checks_signed_checkpoints_against_the_records(gateway, upstream):
+    import hashlib
+
+    eu = upstream("eu")
+    gw = gateway({"eu": pack("eu", ["r1"], [target("eu-a", eu.url, "r1")])})
+    for _ in range(4):
+        gw.client("eu").chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+    config = str(gw.config_dir)
+    assert run("audit", "checkpoint", "--config", config, "--lane", "eu").exit_code == 0
+    assert "1 signed checkpoint(s) match" in run("audit", "verify", "--config", config, "--lane", "eu").output
+    path = gw.config.lanes["eu"].store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:  # rewrite the newest record and its hash: the chain alone cannot tell
+        body = db.execute("SELECT body FROM decisions WHERE seq = 4").fetchone()[0]
+        forged = body.replace('"status":200', '"status":201')
+        db.execute("UPDATE decisions SET body = ?, hash = ? WHERE seq = 4",
+                   (forged, hashlib.sha256(forged.encode()).hexdigest()))
+    rewritten = run("audit", "verify", "--config", config, "--lane", "eu")
+    assert rewritten.exit_code == 1
+    assert "checkpoint of size 4 was signed for other records than those stored" in rewritten.output
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM decisions WHERE seq = 4")
+    truncated = run("audit", "verify", "--config", config, "--lane", "eu")
+    assert "checkpoint of size 4 covers records that are no longer stored (truncated)" in truncated.output

@@ -11,9 +11,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from lanegate.evidence.merkle import RootAccumulator, leaf_hash
+from lanegate.evidence.note import Checkpoint, NoteError, VerifierKey
+
+if TYPE_CHECKING:  # the store imports this module
+    from lanegate.store.base import CheckpointRecord
 
 GENESIS = "0" * 64
 
@@ -74,6 +80,28 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return self.broken is None
+
+
+def check_checkpoints(bodies: list[str], checkpoints: list[CheckpointRecord], keys: list[VerifierKey]) -> list[str]:
+    """Problems found checking each stored checkpoint's signature and root against the records' own tree."""
+    problems = []
+    wanted = {c.size: c for c in checkpoints}
+    tree = RootAccumulator()
+    for body in bodies:
+        tree.append(leaf_hash(body.encode("utf-8")))
+        checkpoint = wanted.pop(tree.size, None)
+        if checkpoint is None:
+            continue
+        try:
+            signed, _ = Checkpoint.open(checkpoint.note, keys)
+        except NoteError as exc:
+            problems.append(f"checkpoint of size {checkpoint.size}: {exc}")
+            continue
+        if signed.root != tree.root() or signed.size != checkpoint.size:
+            problems.append(f"checkpoint of size {checkpoint.size} was signed for other records than those stored "
+                            "(records up to it were rewritten)")
+    problems += [f"checkpoint of size {size} covers records that are no longer stored (truncated)" for size in wanted]
+    return problems
 
 
 def verify_rows(rows: Iterable[tuple[int, str, str, str]]) -> ChainReport:

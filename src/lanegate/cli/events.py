@@ -9,8 +9,9 @@ import orjson
 import typer
 from rich.table import Table
 
-from lanegate.audit.chain import ChainReport, verify_rows
+from lanegate.audit.chain import ChainReport, check_checkpoints, verify_rows
 from lanegate.cli.common import ConfigOption, LaneOption, err, lane_or_exit, load_or_exit, out, parse_since, with_store
+from lanegate.ledger.signing import verifier_keys
 from lanegate.store import DecisionQuery, LaneStore, StoredDecision
 
 audit_app = typer.Typer(help="Check a lane's audit trail.", no_args_is_help=True)
@@ -75,14 +76,19 @@ def verify(lane: LaneOption, config: ConfigOption = None) -> None:
     """Recompute LANE's hash chain and name the first broken record. Exit 1 if it is broken."""
     lane_cfg = lane_or_exit(load_or_exit(config), lane)
 
-    async def work(store: LaneStore) -> ChainReport:
+    async def work(store: LaneStore) -> tuple[ChainReport, list[str], int]:
         rows = [(r.seq, r.request_id, r.body, r.hash) async for r in store.iter_decisions(DecisionQuery())]
-        return verify_rows(rows)
+        checkpoints = await store.ledger.checkpoints()
+        problems = check_checkpoints([body for _, _, body, _ in rows], checkpoints, await verifier_keys(store))
+        return verify_rows(rows), problems, len(checkpoints)
 
-    report = with_store(lane_cfg, work)
-    if report.broken is None:
-        out.print(f"ok: lane '{lane}': {report.records} record(s), chain intact, head {report.head}")
-        return
-    brk = report.broken
-    err.print(f"BROKEN: lane '{lane}': record {brk.seq} (request {brk.request_id}): {brk.reason}")
-    raise typer.Exit(1)
+    report, problems, checkpoints = with_store(lane_cfg, work)
+    for problem in problems:
+        err.print(f"BROKEN: lane '{lane}': {problem}")
+    if report.broken is not None:
+        brk = report.broken
+        err.print(f"BROKEN: lane '{lane}': record {brk.seq} (request {brk.request_id}): {brk.reason}")
+    if problems or report.broken is not None:
+        raise typer.Exit(1)
+    out.print(f"ok: lane '{lane}': {report.records} record(s), chain intact, head {report.head}; "
+              f"{checkpoints} signed checkpoint(s) match the records")

@@ -155,6 +155,10 @@ def _load_pack(
             "lane.jurisdiction and lane.allowed_regions to enforce residency", line_for(lines, "pack"), "warning"))
         allowed = None
         store = _default_store(settings, base, name)
+        if pack.sinks:
+            problems.append(Problem(
+                label, "sinks", "no lane block: the sinks' regions are not checked against any jurisdiction",
+                line_for(lines, "sinks"), "warning"))
     else:
         name = pack.lane.name
         allowed = frozenset(pack.lane.allowed_regions)

@@ -39,20 +39,34 @@ def split_point(n: int) -> int:
 
 def root_of(leaves: Sequence[bytes]) -> bytes:
     """The root over leaf hashes ``leaves`` (iterative, for large trees)."""
-    if not leaves:
-        return EMPTY_ROOT
-    # Fold complete subtrees like a binary counter, then join the stack right to left.
-    stack: list[tuple[int, bytes]] = []
+    accumulator = RootAccumulator()
     for leaf in leaves:
+        accumulator.append(leaf)
+    return accumulator.root()
+
+
+class RootAccumulator:
+    """Leaves appended one by one; the root of everything so far is available at any time in O(log n)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []
+
+    def append(self, leaf: bytes) -> None:
         size, value = 1, leaf
-        while stack and stack[-1][0] == size:
-            value = node_hash(stack.pop()[1], value)
+        while self._stack and self._stack[-1][0] == size:
+            value = node_hash(self._stack.pop()[1], value)
             size *= 2
-        stack.append((size, value))
-    value = stack.pop()[1]
-    while stack:
-        value = node_hash(stack.pop()[1], value)
-    return value
+        self._stack.append((size, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        value = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            value = node_hash(left, value)
+        return value
 
 
 def _check_hash(value: bytes, what: str) -> None:
