@@ -23,7 +23,7 @@ from lanegate.store import sqlite_jobs, sqlite_ledger
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
 from lanegate.store.sqlite_db import SqliteDatabase, parse_sqlite_url
 from lanegate.store.sqlite_jobs import SqliteJobs
-from lanegate.store.sqlite_ledger import SqliteLedger, extend_tree
+from lanegate.store.sqlite_ledger import Frontier, SqliteLedger, extend_tree
 
 __all__ = ["SqliteStore", "parse_sqlite_url"]
 PAGE = 500
@@ -64,6 +64,8 @@ class SqliteStore:
         self._ledger = SqliteLedger(self._db)
         self._jobs = SqliteJobs(self._db)
         self._pending: list[tuple[dict[str, Any], asyncio.Future[StoredDecision]]] = []
+        self._frontier: Frontier = {}
+        self._frontier_size = -1  # the tree size the frontier belongs to; -1: unknown
         self._flusher: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -138,10 +140,17 @@ class SqliteStore:
                 "INSERT INTO decisions(seq, request_id, ts, decision, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
                 [(d.seq, d.request_id, d.ts, d.decision, d.body, d.hash) for d in out],
             )
-            extend_tree(db, first, [leaf_hash(d.body.encode("utf-8")) for d in out])
+            if first != self._frontier_size:  # another process appended: the cached right edge is stale
+                self._frontier = {}
+            extend_tree(db, first, [leaf_hash(d.body.encode("utf-8")) for d in out], self._frontier)
+            self._frontier_size = seq
             return out
 
-        return self._db.transaction(append)
+        try:
+            return self._db.transaction(append)
+        except BaseException:
+            self._frontier_size = -1  # rolled back: the frontier may hold nodes that were never stored
+            raise
 
     async def decision_bounds(self, since: str | None, until: str | None) -> tuple[int, int] | None:
         def bounds() -> tuple[int, int] | None:

@@ -25,12 +25,23 @@ CREATE TABLE IF NOT EXISTS signing_keys (key_id TEXT PRIMARY KEY, name TEXT NOT 
 """
 
 
-def extend_tree(db: sqlite3.Connection, start: int, leaves: list[bytes]) -> None:
-    """Save leaves ``start, start+1, ...`` and every subtree they complete (inside the caller's transaction)."""
+Frontier = dict[int, tuple[int, bytes]]
+
+
+def extend_tree(db: sqlite3.Connection, start: int, leaves: list[bytes], frontier: Frontier | None = None) -> None:
+    """Save leaves ``start, start+1, ...`` and every subtree they complete (inside the caller's transaction).
+
+    ``frontier`` maps a level to the last node written at it — the tree's right edge, which holds every left
+    sibling the next leaves need. The caller keeps it between calls while no other process appends, saving a
+    read per node; it is updated in place.
+    """
     pending: dict[tuple[int, int], bytes] = {}
+    edge: Frontier = frontier if frontier is not None else {}
 
     def node(level: int, idx: int) -> bytes:
         found = pending.get((level, idx))
+        if found is None and edge.get(level, (-1, b""))[0] == idx:
+            found = edge[level][1]
         if found is None:
             row = db.execute("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx)).fetchone()
             if row is None:
@@ -45,6 +56,9 @@ def extend_tree(db: sqlite3.Connection, start: int, leaves: list[bytes]) -> None
             value = merkle.node_hash(node(level, idx - 1), value)
             level, idx = level + 1, idx >> 1
             pending[(level, idx)] = value
+    for (level, idx), value in pending.items():
+        if idx >= edge.get(level, (-1, b""))[0]:
+            edge[level] = (idx, value)
     db.executemany("INSERT INTO merkle_nodes(level, idx, hash) VALUES (?, ?, ?)",
                    [(level, idx, value) for (level, idx), value in pending.items()])
 
