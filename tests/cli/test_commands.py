@@ -119,3 +119,22 @@ def test_audit_verify_checks_signed_checkpoints_against_the_records(gateway, ups
         db.execute("DELETE FROM decisions WHERE seq = 4")
     truncated = run("audit", "verify", "--config", config, "--lane", "eu")
     assert "checkpoint of size 4 covers records that are no longer stored (truncated)" in truncated.output
+
+
+def test_audit_consistency_proves_the_log_only_grew(gateway, upstream, tmp_path):
+    eu = upstream("eu")
+    gw = gateway({"eu": pack("eu", ["r1"], [target("eu-a", eu.url, "r1")])})
+    client = gw.client("eu")
+    client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+    config = str(gw.config_dir)
+    held = tmp_path / "held.txt"
+    held.write_text(run("audit", "checkpoint", "--config", config, "--lane", "eu").stdout)
+    for _ in range(3):
+        client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+    proved = run("audit", "consistency", str(held), "--config", config, "--lane", "eu")
+    assert proved.exit_code == 0, proved.output
+    assert "consistent: size 1 -> 4" in proved.output
+    text = held.read_text()
+    held.write_text(text.replace(text.splitlines()[2], "A" * 43 + "="))  # an edited root breaks the signature
+    refused = run("audit", "consistency", str(held), "--config", config, "--lane", "eu")
+    assert refused.exit_code == 1 and "does not verify" in refused.output

@@ -22,6 +22,7 @@ app.add_typer(keys.app, name="keys")
 keys.app.add_typer(evidence.signing_app, name="signing")
 app.add_typer(audit_app, name="audit")
 audit_app.command()(evidence.checkpoint)
+audit_app.command()(evidence.consistency)
 app.add_typer(evidence.export_app, name="export")
 
 

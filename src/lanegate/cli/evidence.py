@@ -252,3 +252,39 @@ def show(request_id: Annotated[str, typer.Argument(help="The request id (x-reque
         out.print(f"  {base64.b64encode(step).decode()}", markup=False)
     out.print(f"checkpoint:\n{receipt.checkpoint}", markup=False, end="")
     out.print(f"receipt {receipt.check()} against the checkpoint above", markup=False)
+
+
+def consistency(
+    old: Annotated[Path, typer.Argument(metavar="CHECKPOINT", help="An earlier signed checkpoint file.")],
+    lane: LaneOption,
+    config: ConfigOption = None,
+) -> None:
+    """Prove that LANE's latest checkpoint extends an earlier one (signed now if the log grew)."""
+    lane_cfg = lane_or_exit(load_or_exit(config), lane)
+
+    async def work(store: LaneStore) -> tuple[Checkpoint, CheckpointRecord | None, list[bytes], list[VerifierKey]]:
+        keys = await signing.verifier_keys(store)
+        earlier, _ = Checkpoint.open(old.read_text(encoding="utf-8"), keys)
+        latest = await signing.sign_checkpoint(store, lane_cfg.origin)
+        proof: list[bytes] = []
+        if latest is not None and 0 < earlier.size < latest.size:
+            proof = await store.ledger.consistency_proof(earlier.size, latest.size)
+        return earlier, latest, proof, keys
+
+    try:
+        earlier, latest, proof, _ = with_store(lane_cfg, work)
+    except (NoteError, OSError) as exc:
+        err.print(f"[red]error:[/] {old}: {exc}")
+        raise typer.Exit(1) from None
+    if latest is None:
+        err.print(f"lane '{lane}' has no records yet")
+        raise typer.Exit(1)
+    try:
+        merkle.verify_consistency(earlier.size, latest.size, earlier.root, latest.root, proof)
+    except merkle.ProofError as exc:
+        err.print(f"INCONSISTENT: {exc}")
+        raise typer.Exit(1) from None
+    out.print(f"consistent: size {earlier.size} -> {latest.size}; proof ({len(proof)} hashes):", markup=False)
+    for step in proof:
+        out.print(f"  {base64.b64encode(step).decode()}", markup=False)
+    out.print(latest.note, markup=False, end="")
