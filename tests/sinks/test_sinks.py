@@ -19,6 +19,7 @@ from lanegate.config import ConfigError, load_sources
 from lanegate.store.sqlite import SqliteStore
 from lanegate.testing import LoopbackServer
 from lanegate.testing.tls import loopback_certificate
+from lanegate.testing.upstream import read_body
 from tests.packs import pack, target
 
 SECRET_PROMPT = "Patient Jane Roe, diagnosis confidential"
@@ -83,12 +84,7 @@ class Webhook:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if self.gate is not None:
             await asyncio.to_thread(self.gate.wait, 30)
         status = self.status

@@ -45,7 +45,9 @@ def _writer(path: str, offset: int) -> None:
     asyncio.run(run())
 
 
-def test_several_processes_sharing_one_store_keep_one_linear_chain(tmp_path):
+def test_several_processes_sharing_one_store_keep_one_chain_and_one_tree(tmp_path):
+    from lanegate.evidence import merkle
+
     path = str(tmp_path / "shared.db")
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_writer, args=(path, n * 1000)) for n in range(3)]
@@ -57,12 +59,14 @@ def test_several_processes_sharing_one_store_keep_one_linear_chain(tmp_path):
 
     async def check():
         store = SqliteStore(f"sqlite:///{path}")
-        rows = await _rows(store)
+        await store.open()
+        result = await _rows(store), await store.ledger.root(300), await _leaves(store)
         await store.close()
-        return rows
+        return result
 
-    rows = asyncio.run(check())
+    rows, root, leaves = asyncio.run(check())
     assert len(rows) == 300 and verify_rows(rows).ok
+    assert root == merkle.root_of(leaves)
 
 
 def test_keys_lifecycle_and_lane_secret_stability(tmp_path):
@@ -143,29 +147,6 @@ def test_records_written_before_the_tree_existed_are_added_on_open(tmp_path):
 
     size, root, leaves = asyncio.run(reopen())
     assert size == 11 and root == merkle.root_of(leaves)
-
-
-def test_several_processes_build_one_tree(tmp_path):
-    from lanegate.evidence import merkle
-
-    path = str(tmp_path / "tree.db")
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(path, n * 1000)) for n in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-        assert worker.exitcode == 0
-
-    async def check():
-        store = SqliteStore(f"sqlite:///{path}")
-        await store.open()
-        result = await store.ledger.root(200), await _leaves(store)
-        await store.close()
-        return result
-
-    root, leaves = asyncio.run(check())
-    assert len(leaves) == 200 and root == merkle.root_of(leaves)
 
 
 def test_sqlite_urls_parse_to_clean_paths():

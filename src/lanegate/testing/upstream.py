@@ -30,6 +30,16 @@ class Received:
         return orjson.loads(self.body) if self.body else None
 
 
+async def read_body(receive: Any) -> bytes:
+    """The whole body of an ASGI HTTP request."""
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
+
+
 def _default_reply(name: str) -> Callable[[Received], str]:
     return lambda received: f"Hello from {name}."
 
@@ -57,12 +67,7 @@ class FakeUpstream:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         received = Received(scope["method"], scope["path"], headers, body)
         with self._lock:
