@@ -155,3 +155,28 @@ def test_sqlite_urls_parse_to_clean_paths():
     assert parse_sqlite_url("sqlite:////var/lib/eu.db") == (__import__("pathlib").Path("/var/lib/eu.db"), "NORMAL")
     assert str(parse_sqlite_url("sqlite:////var/lib/eu.db?synchronous=full")[0]) == "/var/lib/eu.db"
     assert parse_sqlite_url("sqlite:///./data/eu.db?synchronous=full")[1] == "FULL"
+
+
+def test_the_wal_stays_bounded_under_sustained_writes(tmp_path, monkeypatch):
+    import os
+
+    from lanegate.store import sqlite_db
+
+    monkeypatch.setattr(sqlite_db, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(sqlite_db, "WAL_RESTART_BYTES", 256 * 1024)
+
+    async def run():
+        store = SqliteStore(f"sqlite:///{tmp_path}/wal.db")
+        await store.open()
+        sizes = []
+        for batch in range(60):  # about 6 MB of records, far past the bound
+            await asyncio.gather(*[store.append_decision({**_record(batch * 100 + i), "pad": "x" * 800})
+                                   for i in range(100)])
+            sizes.append(await asyncio.to_thread(os.path.getsize, tmp_path / "wal.db-wal"))
+        rows = await _rows(store)
+        await store.close()
+        return sizes, rows
+
+    sizes, rows = asyncio.run(run())
+    assert len(rows) == 6000 and verify_rows(rows).ok
+    assert max(sizes) < 3 * 1024 * 1024, f"the WAL grew to {max(sizes)} bytes"
