@@ -51,4 +51,4 @@ def serve(
     err.print(f"Lanegate serving {lanes} on http://{host}:{port} ({workers} worker(s))")
     uvicorn.run("lanegate.cli.serve:app_factory", factory=True, host=host, port=port, workers=workers,
                 http="httptools", loop="uvloop", lifespan="on", access_log=False, log_level=log_level,
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10, proxy_headers=False, server_header=False)
