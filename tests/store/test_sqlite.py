@@ -163,7 +163,7 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path, monkeypatch):
     from lanegate.store import sqlite_db
 
     monkeypatch.setattr(sqlite_db, "CHECKPOINT_SECONDS", 0.02)
-    monkeypatch.setattr(sqlite_db, "WAL_RESTART_BYTES", 256 * 1024)
+    monkeypatch.setattr(sqlite_db, "AUTOCHECKPOINT_PAGES", 64)  # 256 KB instead of 64 MB
 
     async def run():
         store = SqliteStore(f"sqlite:///{tmp_path}/wal.db")
