@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lanegate.ingress.schemas import ChatCompletionRequest, EmbeddingsRequest
     from lanegate.lanes import Lane
 
-Endpoint = Literal["chat.completions", "embeddings", "models", "unrouted"]
+Endpoint = Literal["chat.completions", "embeddings", "models", "whoami", "unrouted"]
 StageDecision = Literal["continue", "refuse", "error"]
 
 
@@ -74,6 +74,7 @@ class Exchange:
     lane: Lane
     endpoint: Endpoint
     authorization: str | None = field(default=None, repr=False)
+    purpose: str | None = None
     started: float = field(default_factory=time.perf_counter)
     ts: str = field(default_factory=now_iso)
     principal: Principal | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import Any
 
@@ -19,9 +20,9 @@ import orjson
 
 from lanegate.audit.record import build_record
 from lanegate.config.models import GatewaySettings
-from lanegate.errors import Refusal, not_found, unavailable
+from lanegate.errors import Refusal, invalid_request, not_found, unavailable
 from lanegate.exchange import Exchange
-from lanegate.identity.keys import KeyVerifier
+from lanegate.identity.authenticator import Authenticator
 from lanegate.ingress.http import HttpIO
 from lanegate.ingress.schemas import parse_chat, parse_embeddings
 from lanegate.metrics import Metrics
@@ -42,20 +43,24 @@ AUDIT_UNAVAILABLE = "The decision record could not be written, so the response i
 class Pipeline:
     """Serves lane requests. Built once by the app, with everything it uses passed in."""
 
-    def __init__(self, settings: GatewaySettings, verifier: KeyVerifier, router: Router, metrics: Metrics) -> None:
+    def __init__(self, settings: GatewaySettings, authenticator: Authenticator, router: Router,
+                 metrics: Metrics) -> None:
         self._settings = settings
-        self._verifier = verifier
+        self._authenticator = authenticator
         self._router = router
         self._metrics = metrics
 
     async def serve(self, ex: Exchange, http: HttpIO) -> None:
         lane = ex.lane
         try:
-            ex.principal = await self._verifier.principal(ex.authorization, lane.name)
-            if ex.endpoint == "models":
-                body = orjson.dumps({"object": "list", "data": [
-                    {"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
-                    for m in lane.config.public_models()]})
+            ex.principal = await self._authenticator.principal(
+                ex.authorization, lane.name, None if ex.endpoint == "whoami" else "caller")
+            _check_purpose(ex)
+            if ex.endpoint in ("models", "whoami"):
+                body = orjson.dumps(self._authenticator.resolve(ex.principal).as_json() if ex.endpoint == "whoami"
+                                    else {"object": "list", "data": [
+                                        {"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
+                                        for m in lane.config.public_models()]})
                 await self._record(ex)
                 await http.respond(200, body)
                 return
@@ -189,6 +194,23 @@ class Pipeline:
         target = ex.selected.id if ex.selected else "none"
         self._metrics.requests.labels(lane.name, ex.endpoint, ex.decision, target).inc()
         self._metrics.latency.labels(lane.name, ex.endpoint, ex.decision).observe(time.perf_counter() - ex.started)
+
+
+PURPOSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+
+
+def _check_purpose(ex: Exchange) -> None:
+    """``x-lanegate-purpose``: a short label (never free text, so it cannot carry personal data into records)."""
+    if ex.purpose is None:
+        if ex.lane.config.identity.require_purpose:
+            raise invalid_request("This lane requires an 'x-lanegate-purpose' header naming the purpose of "
+                                  "processing.", "purpose_required", "x-lanegate-purpose")
+        return
+    if not PURPOSE.match(ex.purpose):
+        label = ex.purpose
+        ex.purpose = None  # never recorded as given
+        raise invalid_request("'x-lanegate-purpose' must be a label of at most 64 letters, digits and ._:/- "
+                              f"(got {len(label)} characters).", "invalid_purpose", "x-lanegate-purpose")
 
 
 def _apply(filters: list[StreamFilter], event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ def build_record(ex: Exchange) -> dict[str, Any]:
         "jurisdiction": lane.config.jurisdiction,
         "pack": {"name": lane.config.pack.name, "version": lane.config.pack.version, "sha256": lane.config.sha256},
         "principal": ex.principal.as_record() if ex.principal else None,
+        "purpose": ex.purpose,
         "endpoint": ex.endpoint,
         "model": ex.model,
         "stream": ex.stream,

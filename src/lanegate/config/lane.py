@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanegate.config.models import PackMeta, RoutingPolicyOptions, SinkSpec, TargetSpec
+from lanegate.config.models import IdentitySpec, PackMeta, RoutingPolicyOptions, SinkSpec, TargetSpec
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class LaneConfig:
     raw_text: str = field(repr=False, default="")
     origin: str = ""
     sinks: tuple[SinkSpec, ...] = ()
+    identity: IdentitySpec = field(default_factory=IdentitySpec)
 
     def __post_init__(self) -> None:
         if not self.origin:

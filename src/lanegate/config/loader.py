@@ -164,6 +164,12 @@ def _load_pack(
         allowed = frozenset(pack.lane.allowed_regions)
         store = (_resolve_store(pack.lane.store, path.parent) if pack.lane.store
                  else _default_store(settings, base, name))
+        oidc = pack.identity.oidc
+        if oidc is not None and oidc.region not in allowed:
+            key = "identity.oidc.region"
+            problems.append(Problem(
+                label, key, f"the identity provider is in region '{oidc.region}', outside lane.allowed_regions "
+                f"{sorted(allowed)}; use an identity provider in an allowed region", line_for(lines, key)))
         for index, sink in enumerate(pack.sinks):
             if sink.region not in allowed:
                 key = f"sinks[{index}].region"
@@ -200,6 +206,7 @@ def _load_pack(
         raw_text=text,
         origin=(pack.lane.origin if pack.lane else None) or "",
         sinks=tuple(pack.sinks),
+        identity=pack.identity,
     )
     return lane, problems
 

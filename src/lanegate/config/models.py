@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 LANE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LaneName = Annotated[str, StringConstraints(pattern=LANE_NAME_PATTERN)]
@@ -174,6 +174,51 @@ class JsonlSink(_SinkBase):
 SinkSpec = Annotated[SyslogSink | WebhookSink | JsonlSink, Field(discriminator="type")]
 
 
+AsymmetricAlgorithm = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+                             "EdDSA"]
+DEFAULT_ALGORITHMS: tuple[AsymmetricAlgorithm, ...] = ("RS256", "ES256")
+Role = Literal["caller", "auditor", "admin"]
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_HTTP_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
+
+
+class OidcSpec(_Strict):
+    """``identity.oidc`` — accept OIDC access tokens (JWT) from one issuer.
+
+    Only asymmetric algorithms can be listed (``none`` and HS* cannot), so a token can never be checked
+    with a public key used as an HMAC secret.
+    """
+
+    issuer: str = Field(min_length=1)  # compared with the token's ``iss`` exactly as written here
+    audience: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    jwks_uri: AnyHttpUrl | None = None
+    algorithms: list[AsymmetricAlgorithm] = Field(default_factory=lambda: list(DEFAULT_ALGORITHMS), min_length=1)
+    clock_skew_seconds: int = Field(default=60, ge=0, le=300)
+    groups_claim: str = Field(default="groups", min_length=1)
+    jwks_cache_seconds: float = Field(default=600.0, gt=0)
+    jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
+    ca_file: str | None = None
+
+    @field_validator("issuer", "jwks_uri")
+    @classmethod
+    def _https_unless_loopback(cls, value: str | AnyHttpUrl | None) -> str | AnyHttpUrl | None:
+        if value is None:
+            return None
+        url = value if isinstance(value, AnyHttpUrl) else _HTTP_URL.validate_python(value)
+        if url.scheme != "https" and url.host not in LOOPBACK_HOSTS:
+            raise ValueError("an identity provider must be reached over https:// (http only on loopback)")
+        return value
+
+
+class IdentitySpec(_Strict):
+    """``identity:`` — who may use the lane besides holders of its API keys, and with which roles."""
+
+    oidc: OidcSpec | None = None
+    roles: dict[str, list[Role]] = Field(default_factory=dict)
+    require_purpose: bool = False
+
+
 class PackFile(_Strict):
     """A whole policy-pack file."""
 
@@ -181,6 +226,7 @@ class PackFile(_Strict):
     pack: PackMeta
     providers: ProvidersSpec
     sinks: list[SinkSpec] = Field(default_factory=list)
+    identity: IdentitySpec = Field(default_factory=IdentitySpec)
     policies: PoliciesSpec = Field(default_factory=PoliciesSpec)
     policy: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 

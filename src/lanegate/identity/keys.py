@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from lanegate.errors import forbidden, unauthenticated
 from lanegate.store.base import ApiKeyRecord, LaneStore
@@ -23,15 +24,21 @@ KEY_PREFIX = "lgk"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a request comes from, as recorded: a key's name and id, never the key."""
+    """Who a request comes from, as recorded: a key's name and id, or a token's subject and issuer — never
+    the key or the token."""
 
-    kind: str
-    name: str
-    key_id: str
+    kind: str  # api_key | oidc
+    name: str  # the key's name, or the token's subject
+    key_id: str | None
     lane: str
+    issuer: str | None = None
+    groups: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset({"caller"})
 
-    def as_record(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "key_id": self.key_id}
+    def as_record(self) -> dict[str, Any]:
+        if self.kind == "api_key":
+            return {"kind": self.kind, "name": self.name, "key_id": self.key_id}
+        return {"kind": self.kind, "subject": self.name, "issuer": self.issuer, "roles": sorted(self.roles)}
 
 
 def hash_key(key: str) -> str:
@@ -108,6 +115,11 @@ class KeyVerifier:
         if record is None or record.revoked_at is not None or record.lane != owner:
             return None
         return Principal("api_key", record.name, record.key_id, record.lane)
+
+
+def bearer(header: str | None) -> str | None:
+    """The credential of an ``Authorization: Bearer ...`` header, or ``None``."""
+    return _bearer(header)
 
 
 def _bearer(header: str | None) -> str | None:

@@ -16,6 +16,7 @@ import orjson
 from lanegate.config.loader import LoadedConfig
 from lanegate.errors import Refusal, not_found
 from lanegate.exchange import Endpoint, Exchange
+from lanegate.identity.authenticator import Authenticator
 from lanegate.identity.keys import KeyVerifier
 from lanegate.ingress.http import HttpIO, Receive, Scope, Send
 from lanegate.ingress.openapi import build_openapi
@@ -34,6 +35,7 @@ LANE_ENDPOINTS: dict[str, tuple[str, Endpoint]] = {
     "chat/completions": ("POST", "chat.completions"),
     "embeddings": ("POST", "embeddings"),
     "models": ("GET", "models"),
+    "whoami": ("GET", "whoami"),
 }
 
 
@@ -56,9 +58,10 @@ class Gateway:
                        config.settings.sink_poll_seconds)
             for name, lane in config.lanes.items()
         }
-        self.verifier = KeyVerifier({n: lane.store for n, lane in self.lanes.items()},
-                                    config.settings.key_cache_seconds)
-        self.pipeline = Pipeline(config.settings, self.verifier, Router(self.provider, self.metrics), self.metrics)
+        keys = KeyVerifier({n: lane.store for n, lane in self.lanes.items()}, config.settings.key_cache_seconds)
+        self.authenticator = Authenticator(keys, config.lanes)
+        self.pipeline = Pipeline(config.settings, self.authenticator, Router(self.provider, self.metrics),
+                                 self.metrics)
         self._openapi = orjson.dumps(build_openapi())
 
     async def startup(self) -> None:
@@ -101,7 +104,8 @@ class Gateway:
                        else _method_not_allowed(route[0]))
             await self.pipeline.refuse(ex, http, refusal)
             return
-        ex = Exchange(http.request_id, lane, route[1], authorization=http.header(b"authorization"))
+        ex = Exchange(http.request_id, lane, route[1], authorization=http.header(b"authorization"),
+                      purpose=http.header(b"x-lanegate-purpose"))
         await self.pipeline.serve(ex, http)
 
     async def _plain_request(self, http: HttpIO, path: str, method: str) -> None:

@@ -50,6 +50,9 @@ def build_openapi() -> dict[str, Any]:
             "/lanes/{lane}/v1/embeddings": post("Embeddings through the lane", embeddings, False),
             "/lanes/{lane}/v1/models": {"get": {"summary": "The lane's models", "parameters": [LANE_PARAM],
                                                 "security": security, "responses": {**plain, **ERRORS}}},
+            "/lanes/{lane}/v1/whoami": {"get": {"summary": "What the gateway resolved for the credential: subject, "
+                                                "groups, lanes and roles", "parameters": [LANE_PARAM],
+                                                "security": security, "responses": {**plain, **ERRORS}}},
             "/healthz": {"get": {"summary": "Liveness", "responses": plain}},
             "/readyz": {"get": {"summary": "Readiness: every lane store answers", "responses": {
                 **plain, "503": {"description": "A lane store is unavailable"}}}},
