@@ -15,8 +15,10 @@ from lanegate.config.models import (
     DataPolicy,
     GatewayFile,
     GatewaySettings,
+    IdentitySpec,
     JsonlSink,
     LaneSpec,
+    OidcSpec,
     PackMeta,
     RoutingPolicyOptions,
     SinkSpec,
@@ -39,6 +41,9 @@ def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path):
     if block.startswith("sinks:"):  # a fragment: every sink must be valid
         TypeAdapter(list[SinkSpec]).validate_python(yaml.safe_load(block)["sinks"])
         return
+    if block.startswith("identity:"):
+        IdentitySpec.model_validate(yaml.safe_load(block)["identity"])
+        return
     config = load_sources([(tmp_path / f"{doc}.yaml", block)], base=tmp_path)
     assert config.lanes
 
@@ -49,9 +54,9 @@ def test_the_docs_have_examples():
 
 @pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
                                    GatewaySettings, UpstreamSettings, BreakerSettings, SyslogSink, WebhookSink,
-                                   JsonlSink])
+                                   JsonlSink, OidcSpec, IdentitySpec])
 def test_every_configuration_key_is_documented(model: type[BaseModel]):
     reference = (ROOT / "docs" / "policy-packs.md").read_text()
-    forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`{}.")  # the last: a section's own key
+    forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`oidc.{}`", "`{}.")  # the last: a section's own key
     missing = [name for name in model.model_fields if not any(f.format(name) in reference for f in forms)]
     assert missing == []

@@ -214,3 +214,18 @@ def test_identity_configuration_is_checked_at_load(tmp_path):
         _load(tmp_path, {"oidc": {**oidc, "region": "eu-central-1", "issuer": "http://idp.eu.example"}})
     with pytest.raises(ConfigError, match=r"identity\.roles"):
         _load(tmp_path, {"roles": {"eu-users": ["superuser"]}})
+
+
+def test_whoami_command_shows_what_a_token_resolves_to(lane, idp):
+    from typer.testing import CliRunner
+
+    from lanegate.cli import app
+
+    token = idp.mint(idp.claims(subject="carol", groups=["eu-users", "eu-auditors", "unmapped"]))
+    result = CliRunner().invoke(app, ["whoami", "--config", str(lane.config_dir), "--lane", "eu", "--token", token])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["subject"] == "carol" and shown["roles"] == ["auditor", "caller"]
+    assert shown["lanes"] == {"eu": ["auditor", "caller"]} and "unmapped" in shown["groups"]
+    bad = CliRunner().invoke(app, ["whoami", "--config", str(lane.config_dir), "--lane", "eu", "--token", "x.y.z"])
+    assert bad.exit_code == 1 and "invalid_token" in bad.output
