@@ -10,9 +10,12 @@ Exception tree::
     ├── 400 invalid_request_error   (invalid_json, invalid_type, missing_required_parameter, ...)
     ├── 401 authentication_error    (missing_api_key, invalid_api_key)
     ├── 403 permission_error        (lane_forbidden)
-    ├── 404 not_found_error         (model_not_found, lane_not_found, not_found)
+    ├── 404 not_found_error         (model_not_found, not_found)
     ├── 405 invalid_request_error   (method_not_allowed)
+    ├── 408 invalid_request_error   (request_timeout)
     ├── 413 invalid_request_error   (request_too_large)
+    ├── 429 rate_limit_error        (rate_limit_exceeded; with retry-after)
+    ├── 431 invalid_request_error   (request_header_too_large)
     ├── 500 server_error            (policy_stage_failed, internal_error)
     └── 503 service_unavailable     (no_compliant_provider, audit_unavailable, store_unavailable)
 """
@@ -27,13 +30,15 @@ import orjson
 class Refusal(Exception):
     """The gateway refuses the request with ``status`` and an OpenAI-shaped error body."""
 
-    def __init__(self, status: int, message: str, *, type: str, code: str, param: str | None = None) -> None:
+    def __init__(self, status: int, message: str, *, type: str, code: str, param: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.type = type
         self.code = code
         self.param = param
+        self.headers = headers or {}
 
     def body(self) -> bytes:
         return orjson.dumps(self.as_dict())
@@ -61,6 +66,11 @@ def not_found(message: str, code: str = "not_found", param: str | None = None) -
 def too_large(limit: int) -> Refusal:
     return Refusal(413, f"Request body exceeds the gateway's limit of {limit} bytes.",
                    type="invalid_request_error", code="request_too_large")
+
+
+def rate_limited(retry_after: int) -> Refusal:
+    return Refusal(429, f"Rate limit reached; retry after {retry_after} s.", type="rate_limit_error",
+                   code="rate_limit_exceeded", headers={"retry-after": str(retry_after)})
 
 
 def unavailable(message: str, code: str) -> Refusal:

@@ -20,9 +20,10 @@ import orjson
 
 from lanegate.audit.record import build_record
 from lanegate.config.models import GatewaySettings
-from lanegate.errors import Refusal, invalid_request, not_found, unavailable
+from lanegate.errors import Refusal, invalid_request, not_found, rate_limited, unavailable
 from lanegate.exchange import Exchange
 from lanegate.identity.authenticator import Authenticator
+from lanegate.identity.ratelimit import RateLimiter
 from lanegate.ingress.http import HttpIO
 from lanegate.ingress.schemas import parse_chat, parse_embeddings
 from lanegate.metrics import Metrics
@@ -47,6 +48,7 @@ class Pipeline:
                  metrics: Metrics) -> None:
         self._settings = settings
         self._authenticator = authenticator
+        self._limiter = RateLimiter(settings.rate_limit.requests_per_second, settings.rate_limit.burst)
         self._router = router
         self._metrics = metrics
 
@@ -55,6 +57,10 @@ class Pipeline:
         try:
             ex.principal = await self._authenticator.principal(
                 ex.authorization, lane.name, None if ex.endpoint == "whoami" else "caller")
+            wait = self._limiter.retry_after(f"{lane.name}\x00{ex.principal.kind}\x00{ex.principal.issuer}\x00"
+                                             f"{ex.principal.name}")
+            if wait is not None:
+                raise rate_limited(wait)
             _check_purpose(ex)
             if ex.endpoint in ("models", "whoami"):
                 body = orjson.dumps(self._authenticator.resolve(ex.principal).as_json() if ex.endpoint == "whoami"
@@ -64,7 +70,7 @@ class Pipeline:
                 await self._record(ex)
                 await http.respond(200, body)
                 return
-            ex.body = await http.read_body(self._settings.max_body_bytes)
+            ex.body = await http.read_body(self._settings.max_body_bytes, self._settings.body_timeout_seconds)
             self._parse(ex)
             await run_request_chain(lane.request_stages, ex)
             if ex.plan is None:  # no data-routing-policy stage: region-only plan, same refusal rules

@@ -75,7 +75,7 @@ def test_body_over_the_limit_is_413_with_and_without_content_length(http):
 
 
 def test_unknown_lane_endpoint_and_method(http):
-    assert _error(http.post("/lanes/mars/v1/chat/completions", json={}))["code"] == "lane_not_found"
+    assert _error(http.post("/lanes/mars/v1/chat/completions", json={}))["code"] == "lane_forbidden"
     assert _error(http.post("/lanes/eu/v1/completions", json={}))["code"] == "not_found"
     assert _error(http.get("/lanes/eu/v2/models"))["code"] == "not_found"
     assert _error(http.get("/nowhere")).get("code") == "not_found"

@@ -266,11 +266,21 @@ class BreakerSettings(_Strict):
     reset_seconds: float = Field(default=10.0, gt=0)
 
 
+class RateLimitSettings(_Strict):
+    """``gateway.rate_limit`` — per principal and lane, in each worker process."""
+
+    requests_per_second: float = Field(default=20.0, gt=0)
+    burst: int = Field(default=40, ge=1)
+
+
 class GatewaySettings(_Strict):
     """``gateway:`` — process-wide settings."""
 
     data_dir: str = "./data"
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     key_cache_seconds: float = Field(default=2.0, ge=0)

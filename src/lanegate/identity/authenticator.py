@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lanegate.config.lane import LaneConfig
-from lanegate.errors import forbidden, unauthenticated
+from lanegate.errors import Refusal, forbidden, unauthenticated
 from lanegate.identity.keys import KEY_PREFIX, KeyVerifier, Principal, bearer
 from lanegate.identity.oidc import OidcVerifier, TokenRejected, claim_at
 
@@ -56,6 +56,15 @@ class Authenticator:
         if role is not None and role not in principal.roles:
             raise forbidden(f"This credential has no '{role}' role in lane '{lane}'.", "role_required")
         return principal
+
+    async def refuse_unknown_lane(self, authorization: str | None, lane: str) -> Refusal:
+        """The refusal a lane gives a credential that is not its own, for a lane that does not exist — so the
+        answer does not tell whether a lane exists."""
+        try:
+            await self._keys.principal(authorization, lane)
+        except Refusal as refusal:
+            return refusal
+        raise AssertionError("no key belongs to a lane that does not exist")  # pragma: no cover
 
     def _roles(self, lane: str, groups: tuple[str, ...]) -> frozenset[str]:
         mapping = self._lanes[lane].identity.roles

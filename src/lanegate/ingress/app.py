@@ -83,6 +83,10 @@ class Gateway:
         if scope["type"] != "http":
             return
         http = HttpIO(scope, receive, send, "req_" + uuid.uuid4().hex)
+        if http.header_bytes() > self.config.settings.max_header_bytes:
+            await http.refuse(Refusal(431, "Request headers exceed the gateway's limit.",
+                                      type="invalid_request_error", code="request_header_too_large"))
+            return
         path: str = scope["path"]
         if path.startswith("/lanes/"):
             await self._lane_request(http, path)
@@ -92,9 +96,10 @@ class Gateway:
     async def _lane_request(self, http: HttpIO, path: str) -> None:
         parts = path.split("/", 4)  # '', 'lanes', lane, 'v1', endpoint
         lane = self.lanes.get(parts[2]) if len(parts) > 2 else None
-        if lane is None:
+        if lane is None:  # answered as a lane answers a credential not its own: lanes cannot be enumerated
             self.metrics.unrouted.labels("unknown_lane").inc()
-            await http.refuse(not_found("No such lane.", "lane_not_found"))
+            await http.refuse(await self.authenticator.refuse_unknown_lane(http.header(b"authorization"),
+                                                                            parts[2] if len(parts) > 2 else ""))
             return
         http.lane = lane.name
         route = LANE_ENDPOINTS.get(parts[4]) if len(parts) == 5 and parts[3] == "v1" else None

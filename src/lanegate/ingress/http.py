@@ -43,8 +43,16 @@ class HttpIO:
         return [(b"content-type", content_type), (b"x-request-id", self.request_id.encode()),
                 (b"x-lanegate-lane", self.lane.encode()), *extra]
 
-    async def read_body(self, limit: int) -> bytes:
-        """The whole request body; a :func:`~lanegate.errors.too_large` refusal past ``limit`` bytes."""
+    async def read_body(self, limit: int, seconds: float) -> bytes:
+        """The whole request body; refused past ``limit`` bytes (413) or when slower than ``seconds`` (408)."""
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._read_body(limit)
+        except TimeoutError:
+            raise Refusal(408, f"The request body did not arrive within {seconds:g} s.",
+                          type="invalid_request_error", code="request_timeout") from None
+
+    async def _read_body(self, limit: int) -> bytes:
         declared = self.header(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
@@ -76,7 +84,11 @@ class HttpIO:
         await self.respond(status, orjson.dumps(payload))
 
     async def refuse(self, refusal: Refusal) -> None:
-        await self.respond(refusal.status, refusal.body())
+        extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in refusal.headers.items()]
+        await self.respond(refusal.status, refusal.body(), extra=extra)
+
+    def header_bytes(self) -> int:
+        return sum(len(k) + len(v) for k, v in self.scope["headers"])
 
     async def start_stream(self, status: int, content_type: bytes, extra: list[tuple[bytes, bytes]]) -> None:
         headers = self._headers(content_type, [(b"cache-control", b"no-cache"), *extra])
