@@ -266,3 +266,13 @@ def test_summary_counts_pii_actions_when_records_carry_them():
     records = [{"decision": "served", "route": {}, "stages": [
         {"stage": "pii-detector", "detail": {"entities": {"EMAIL_ADDRESS": {"count": 2, "action": "tokenize"}}}}]}]
     assert summarise(records)["pii_actions"] == {"EMAIL_ADDRESS tokenize": 2}
+
+
+def test_pinned_keys_also_govern_a_previous_bundle(ledger, tmp_path):
+    import shutil
+
+    forger = Ledger(tmp_path / "forger", count=40)  # another log under the same origin, signed by another key
+    forged_previous = tmp_path / "forged.zip"
+    shutil.copy(forger.export(), forged_previous)
+    failures = _failures(ledger.export(), keys=ledger.keys(), previous=forged_previous)
+    assert any("previous checkpoint" in f and "no signature by a trusted key" in f for f in failures)

@@ -60,11 +60,14 @@ def _keys(text: str, report: Report) -> list[VerifierKey]:
     return keys
 
 
-def _previous_checkpoint(path: Path, keys: list[VerifierKey]) -> Checkpoint:
+def _previous_checkpoint(path: Path, keys: list[VerifierKey], pinned: bool) -> Checkpoint:
+    """The checkpoint of an earlier checkpoint file or bundle. A bundle's own keys are trusted only when no key
+    was pinned: pinning must hold for the previous checkpoint as much as for this one."""
     if path.suffix == ".zip":
         members = bundle.read_bundle(path)
         note = members.get("checkpoint.txt", b"").decode("utf-8", "replace")
-        keys = keys + [VerifierKey.parse(k) for k in members.get("keys.txt", b"").decode().splitlines() if k]
+        if not pinned:
+            keys = keys + [VerifierKey.parse(k) for k in members.get("keys.txt", b"").decode().splitlines() if k]
     else:
         note = path.read_text(encoding="utf-8")
     return Checkpoint.open(note, keys)[0]
@@ -241,7 +244,8 @@ def verify_bundle(path: Path, *, keys: list[VerifierKey] | None = None, previous
                                "latest")
     if previous is not None:
         try:
-            _check_previous(_previous_checkpoint(previous, list(trusted)), checkpoint, consistency, report)
+            _check_previous(_previous_checkpoint(previous, list(trusted), bool(keys)), checkpoint, consistency,
+                            report)
         except (NoteError, bundle.BundleError, OSError) as exc:
             report.failures.append(f"previous checkpoint {previous}: {exc}")
     report.summary = {"lane": manifest.get("lane"), "origin": checkpoint.origin, "tree_size": checkpoint.size,
