@@ -62,11 +62,8 @@ class Pipeline:
             if wait is not None:
                 raise rate_limited(wait)
             _check_purpose(ex)
-            if ex.endpoint in ("models", "whoami"):
-                body = orjson.dumps(self._authenticator.resolve(ex.principal).as_json() if ex.endpoint == "whoami"
-                                    else {"object": "list", "data": [
-                                        {"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
-                                        for m in lane.config.public_models()]})
+            if ex.endpoint in ("models", "whoami"):  # answered by the gateway itself: nothing leaves the lane
+                body = orjson.dumps(self._local_answer(ex))
                 await self._record(ex)
                 await http.respond(200, body)
                 return
@@ -89,6 +86,13 @@ class Pipeline:
             await self._relay_stream(ex, http, upstream)
         else:
             await self._respond_buffered(ex, http, upstream)
+
+    def _local_answer(self, ex: Exchange) -> dict[str, Any]:
+        if ex.endpoint == "whoami":
+            assert ex.principal is not None
+            return self._authenticator.resolve(ex.principal).as_json()
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
+                                           for m in ex.lane.config.public_models()]}
 
     def _parse(self, ex: Exchange) -> None:
         if ex.endpoint == "chat.completions":

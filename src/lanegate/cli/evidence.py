@@ -83,11 +83,14 @@ def _jobs(lane_cfg: LaneConfig) -> list[ExportJob]:
 
 
 def _job(lane_cfg: LaneConfig, job_id: str) -> ExportJob:
-    found = [j for j in _jobs(lane_cfg) if j.id == job_id]
-    if not found:
+    async def work(store: LaneStore) -> ExportJob | None:
+        return await store.jobs.get_export(job_id)
+
+    job = with_store(lane_cfg, work)
+    if job is None:
         err.print(f"[red]error:[/] no export {job_id} in lane '{lane_cfg.name}'")
         raise typer.Exit(1)
-    return found[0]
+    return job
 
 
 @export_app.command("list")

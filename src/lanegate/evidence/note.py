@@ -49,8 +49,13 @@ class VerifierKey:
     def id(self) -> int:
         return key_id(self.name, self.public)
 
+    @property
+    def hex_id(self) -> str:
+        """The key id as 8 hex digits, as verifier keys and key listings show it."""
+        return f"{self.id:08x}"
+
     def encode(self) -> str:
-        return f"{self.name}+{self.id:08x}+{base64.b64encode(bytes([ED25519]) + self.public).decode()}"
+        return f"{self.name}+{self.hex_id}+{base64.b64encode(bytes([ED25519]) + self.public).decode()}"
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:

@@ -86,7 +86,7 @@ class KeyVerifier:
         self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def principal(self, authorization: str | None, lane: str) -> Principal:
-        key = _bearer(authorization)
+        key = bearer(authorization)
         if key is None:
             raise unauthenticated("Missing API key: send 'Authorization: Bearer <lane key>'.", "missing_api_key")
         digest = hash_key(key)
@@ -119,10 +119,6 @@ class KeyVerifier:
 
 def bearer(header: str | None) -> str | None:
     """The credential of an ``Authorization: Bearer ...`` header, or ``None``."""
-    return _bearer(header)
-
-
-def _bearer(header: str | None) -> str | None:
     if not header:
         return None
     scheme, _, value = header.partition(" ")

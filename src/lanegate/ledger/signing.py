@@ -13,7 +13,7 @@ from lanegate.store.base import CheckpointRecord, LaneStore, SigningKeyRecord
 
 def _record(key: SignerKey) -> SigningKeyRecord:
     verifier = key.verifier()
-    return SigningKeyRecord(f"{verifier.id:08x}", key.name, verifier.public, key.private, now_iso(), None)
+    return SigningKeyRecord(verifier.hex_id, key.name, verifier.public, key.private, now_iso(), None)
 
 
 async def active_key(store: LaneStore) -> SignerKey | None:
@@ -53,6 +53,6 @@ async def sign_checkpoint(store: LaneStore, origin: str) -> CheckpointRecord | N
     key = await ensure_key(store, origin)
     root = await store.ledger.root(size)
     note = Checkpoint(origin, size, root).sign(key)
-    record = CheckpointRecord(size, root, note, f"{key.verifier().id:08x}", now_iso())
+    record = CheckpointRecord(size, root, note, key.verifier().hex_id, now_iso())
     await store.ledger.add_checkpoint(record)
     return record

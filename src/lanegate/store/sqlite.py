@@ -23,7 +23,7 @@ from lanegate.store import sqlite_jobs, sqlite_ledger
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
 from lanegate.store.sqlite_db import SqliteDatabase, parse_sqlite_url
 from lanegate.store.sqlite_jobs import SqliteJobs
-from lanegate.store.sqlite_ledger import Frontier, SqliteLedger, extend_tree
+from lanegate.store.sqlite_ledger import Frontier, SqliteLedger, extend_tree, leaf_count
 
 __all__ = ["SqliteStore", "parse_sqlite_url"]
 PAGE = 500
@@ -87,7 +87,7 @@ class SqliteStore:
 
     def _backfill_tree(self, db: sqlite3.Connection) -> None:
         """Add Merkle leaves for records stored before this store kept a tree (idempotent)."""
-        leaves = db.execute("SELECT COUNT(*) FROM merkle_nodes WHERE level = 0").fetchone()[0]
+        leaves = leaf_count(db)
         rows = db.execute("SELECT body FROM decisions WHERE seq > ? ORDER BY seq", (leaves,)).fetchall()
         if rows:
             extend_tree(db, leaves, [leaf_hash(row[0].encode("utf-8")) for row in rows])

@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS signing_keys (key_id TEXT PRIMARY KEY, name TEXT NOT 
 Frontier = dict[int, tuple[int, bytes]]
 
 
+def leaf_count(db: sqlite3.Connection) -> int:
+    """The number of leaves in the tree (leaves are dense from 0, so the last index answers from the key)."""
+    row = db.execute("SELECT MAX(idx) FROM merkle_nodes WHERE level = 0").fetchone()
+    return 0 if row[0] is None else int(row[0]) + 1
+
+
 def extend_tree(db: sqlite3.Connection, start: int, leaves: list[bytes], frontier: Frontier | None = None) -> None:
     """Save leaves ``start, start+1, ...`` and every subtree they complete (inside the caller's transaction).
 
@@ -70,8 +76,7 @@ class SqliteLedger:
         self._db = database
 
     def _size(self) -> int:
-        row = self._db.conn().execute("SELECT COUNT(*) FROM merkle_nodes WHERE level = 0").fetchone()
-        return int(row[0])
+        return leaf_count(self._db.conn())
 
     def _mth(self) -> merkle.SubtreeHash:
         conn = self._db.conn()
