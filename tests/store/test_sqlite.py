@@ -180,3 +180,50 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path, monkeypatch):
     sizes, rows = asyncio.run(run())
     assert len(rows) == 6000 and verify_rows(rows).ok
     assert max(sizes) < 3 * 1024 * 1024, f"the WAL grew to {max(sizes)} bytes"
+
+
+def test_a_store_from_before_key_roles_gains_the_column_and_its_keys_stay_callers(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE api_keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL, lane TEXT NOT NULL, "
+                   "prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)")
+        db.execute("INSERT INTO api_keys VALUES ('id1', 'app', 'eu', 'p', ?, '2026-01-01', NULL)", ("h" * 64,))
+
+    async def run():
+        store = SqliteStore(f"sqlite:///{path}")
+        await store.open()
+        found = await store.find_key("h" * 64)
+        await store.create_key(ApiKeyRecord("id2", "ops", "eu", "p", "g" * 64, "2026-01-02", None, ("admin",)))
+        keys = await store.list_keys()
+        await store.close()
+        return found, keys
+
+    found, keys = asyncio.run(run())
+    assert found is not None and found.roles == ("caller",)
+    assert [(k.name, k.roles) for k in keys] == [("app", ("caller",)), ("ops", ("admin",))]
+
+
+def test_processes_putting_the_same_pack_in_force_record_it_once(tmp_path):
+    url = f"sqlite:///{tmp_path}/p.db"
+
+    def record(previous):
+        return {"id": "cfg", "ts": "2026-01-01T00:00:00.000Z", "decision": "config_changed", "previous": previous}
+
+    async def run():
+        stores = [SqliteStore(url) for _ in range(4)]
+        for store in stores:
+            await store.open()
+        first = await asyncio.gather(*(s.set_pack_digest("a" * 64, record) for s in stores))
+        second = await stores[0].set_pack_digest("b" * 64, record)
+        digest = await stores[3].pack_digest()
+        rows = await _rows(stores[0])
+        for store in stores:
+            await store.close()
+        return first, second, digest, rows
+
+    first, second, digest, rows = asyncio.run(run())
+    assert sum(r is not None for r in first) == 1
+    assert second is not None and '"previous":"' + "a" * 64 in second.body and digest == "b" * 64
+    assert len(rows) == 2 and verify_rows(rows).ok

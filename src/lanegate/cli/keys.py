@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, get_args
 
 import typer
 from rich.table import Table
 
 from lanegate.cli.common import ConfigOption, LaneOption, err, lane_or_exit, load_or_exit, out, with_store
+from lanegate.config.models import Role
 from lanegate.identity.keys import create_key, now_iso
 from lanegate.store import ApiKeyRecord, LaneStore
 
@@ -15,21 +17,37 @@ app = typer.Typer(help="Manage lane API keys (stored hashed; a key is shown once
                   no_args_is_help=True)
 
 
+class RoleName(StrEnum):
+    """The roles (``lanegate.config.models.Role``) as command-line choices."""
+
+    caller = "caller"
+    auditor = "auditor"
+    admin = "admin"
+
+
+assert {r.value for r in RoleName} == set(get_args(Role))
+
+
 @app.command("create")
 def create(lane: LaneOption, name: Annotated[str, typer.Option(help="A name for the key's holder.")],
-           config: ConfigOption = None) -> None:
+           config: ConfigOption = None,
+           roles: Annotated[list[RoleName] | None, typer.Option(
+               "--role", help="A role the key holds in LANE (repeat for several): caller, auditor, admin. "
+               "Default: caller.")] = None) -> None:
     """Create a key for LANE and print it once."""
     lane_cfg = lane_or_exit(load_or_exit(config), lane)
+    held = tuple(r.value for r in roles) if roles else ("caller",)
 
     async def work(store: LaneStore) -> tuple[str, ApiKeyRecord]:
-        return await create_key(store, lane, name)
+        return await create_key(store, lane, name, held)
 
     try:
         key, record = with_store(lane_cfg, work)
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}; revoke it first or choose another --name")
         raise typer.Exit(1) from None
-    err.print(f"Created key '{record.name}' (id {record.key_id}) for lane '{lane}'. It is shown only now:")
+    err.print(f"Created key '{record.name}' (id {record.key_id}, roles {', '.join(record.roles)}) for lane "
+              f"'{lane}'. It is shown only now:")
     out.print(key)
 
 
@@ -41,9 +59,9 @@ def list_keys(lane: LaneOption, config: ConfigOption = None) -> None:
     async def work(store: LaneStore) -> list[ApiKeyRecord]:
         return await store.list_keys()
 
-    table = Table("id", "name", "prefix", "created", "status")
+    table = Table("id", "name", "prefix", "roles", "created", "status")
     for rec in with_store(lane_cfg, work):
-        table.add_row(rec.key_id, rec.name, rec.prefix, rec.created_at,
+        table.add_row(rec.key_id, rec.name, rec.prefix, ", ".join(rec.roles), rec.created_at,
                       f"revoked {rec.revoked_at}" if rec.revoked_at else "active")
     out.print(table)
 

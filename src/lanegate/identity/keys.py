@@ -20,6 +20,7 @@ from lanegate.errors import forbidden, unauthenticated
 from lanegate.store.base import ApiKeyRecord, LaneStore
 
 KEY_PREFIX = "lgk"
+CALLER = frozenset({"caller"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,10 @@ class Principal:
 
     def as_record(self) -> dict[str, Any]:
         if self.kind == "api_key":
-            return {"kind": self.kind, "name": self.name, "key_id": self.key_id}
+            record: dict[str, Any] = {"kind": self.kind, "name": self.name, "key_id": self.key_id}
+            if self.roles != CALLER:  # records of caller keys keep their original shape
+                record["roles"] = sorted(self.roles)
+            return record
         return {"kind": self.kind, "subject": self.name, "issuer": self.issuer, "roles": sorted(self.roles)}
 
 
@@ -57,8 +61,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-async def create_key(store: LaneStore, lane: str, name: str) -> tuple[str, ApiKeyRecord]:
-    """Create and store a key for ``lane``; return the key (to show once) and its stored record."""
+async def create_key(store: LaneStore, lane: str, name: str,
+                     roles: tuple[str, ...] = ("caller",)) -> tuple[str, ApiKeyRecord]:
+    """Create and store a key for ``lane`` holding ``roles`` there; return the key (to show once) and its record."""
     key = f"{KEY_PREFIX}_{lane}_{secrets.token_urlsafe(32)}"
     record = ApiKeyRecord(
         key_id=uuid.uuid4().hex[:12],
@@ -68,6 +73,7 @@ async def create_key(store: LaneStore, lane: str, name: str) -> tuple[str, ApiKe
         key_hash=hash_key(key),
         created_at=now_iso(),
         revoked_at=None,
+        roles=tuple(sorted(set(roles))),
     )
     await store.create_key(record)
     return key, record
@@ -81,6 +87,7 @@ class KeyVerifier:
     """
 
     def __init__(self, stores: Mapping[str, LaneStore], cache_seconds: float = 2.0) -> None:
+        # ``stores`` is read at each lookup, so a live mapping follows lanes added by a reload
         self._stores = stores
         self._ttl = cache_seconds
         self._cache: dict[str, tuple[float, Principal]] = {}
@@ -114,7 +121,7 @@ class KeyVerifier:
         record = await store.find_key(digest)
         if record is None or record.revoked_at is not None or record.lane != owner:
             return None
-        return Principal("api_key", record.name, record.key_id, record.lane)
+        return Principal("api_key", record.name, record.key_id, record.lane, roles=frozenset(record.roles))
 
 
 def bearer(header: str | None) -> str | None:

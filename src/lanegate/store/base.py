@@ -7,7 +7,7 @@ chain's tail and appends inside one transaction, so the hash chain stays linear 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +38,7 @@ class ApiKeyRecord:
     key_hash: str
     created_at: str
     revoked_at: str | None
+    roles: tuple[str, ...] = ("caller",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +211,12 @@ class LaneStore(Protocol):
 
     async def lane_secret(self, name: str, size: int = 32) -> bytes:
         """A random per-lane secret, created on first use and stable afterwards."""
+
+    async def set_pack_digest(self, sha256: str,
+                              record: Callable[[str | None], dict[str, Any]]) -> StoredDecision | None:
+        """Make ``sha256`` the digest of the lane's pack in force. If it differs from the stored one, append
+        ``record(previous digest)`` in the same transaction and return it; otherwise return ``None``. Several
+        processes applying the same pack therefore record the change once."""
+
+    async def pack_digest(self) -> str | None:
+        """The digest of the pack last put in force (by any process), or ``None``."""

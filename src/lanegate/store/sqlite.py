@@ -12,6 +12,7 @@ a committed record survives a crash of the process; ``full`` also survives a pow
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -47,11 +48,16 @@ CREATE TABLE IF NOT EXISTS api_keys (
   prefix TEXT NOT NULL,
   key_hash TEXT NOT NULL UNIQUE,
   created_at TEXT NOT NULL,
-  revoked_at TEXT
+  revoked_at TEXT,
+  roles TEXT NOT NULL DEFAULT 'caller'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS lane_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lane_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """ + sqlite_ledger.SCHEMA + sqlite_jobs.SCHEMA
+#: Columns added after a table was first released: added to older files when they are opened.
+ADDED_COLUMNS = [("api_keys", "roles", "TEXT NOT NULL DEFAULT 'caller'")]
+PACK_DIGEST = "pack_sha256"
 
 
 class SqliteStore:
@@ -59,7 +65,7 @@ class SqliteStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._db = SqliteDatabase(url, SCHEMA)
+        self._db = SqliteDatabase(url, SCHEMA, ADDED_COLUMNS)
         self.path = self._db.path
         self._ledger = SqliteLedger(self._db)
         self._jobs = SqliteJobs(self._db)
@@ -125,32 +131,59 @@ class SqliteStore:
                 if not future.done():
                     future.set_result(item)
 
-    def _append_batch(self, records: list[dict[str, Any]]) -> list[StoredDecision]:
-        def append(db: sqlite3.Connection) -> list[StoredDecision]:
-            row = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
-            first = seq
-            out = []
-            for record in records:
-                seq += 1
-                body, digest = seal(record, seq, prev)
-                out.append(StoredDecision(seq, record["id"], record["ts"], record["decision"], body, digest))
-                prev = digest
-            db.executemany(
-                "INSERT INTO decisions(seq, request_id, ts, decision, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                [(d.seq, d.request_id, d.ts, d.decision, d.body, d.hash) for d in out],
-            )
-            if first != self._frontier_size:  # another process appended: the cached right edge is stale
-                self._frontier = {}
-            extend_tree(db, first, [leaf_hash(d.body.encode("utf-8")) for d in out], self._frontier)
-            self._frontier_size = seq
-            return out
+    def _append_rows(self, db: sqlite3.Connection, records: list[dict[str, Any]]) -> list[StoredDecision]:
+        """Append ``records`` to the chain and the tree inside the caller's transaction."""
+        row = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+        first = seq
+        out = []
+        for record in records:
+            seq += 1
+            body, digest = seal(record, seq, prev)
+            out.append(StoredDecision(seq, record["id"], record["ts"], record["decision"], body, digest))
+            prev = digest
+        db.executemany(
+            "INSERT INTO decisions(seq, request_id, ts, decision, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            [(d.seq, d.request_id, d.ts, d.decision, d.body, d.hash) for d in out],
+        )
+        if first != self._frontier_size:  # another process appended: the cached right edge is stale
+            self._frontier = {}
+        extend_tree(db, first, [leaf_hash(d.body.encode("utf-8")) for d in out], self._frontier)
+        self._frontier_size = seq
+        return out
 
+    def _append_batch(self, records: list[dict[str, Any]]) -> list[StoredDecision]:
         try:
-            return self._db.transaction(append)
+            return self._db.transaction(lambda db: self._append_rows(db, records))
         except BaseException:
             self._frontier_size = -1  # rolled back: the frontier may hold nodes that were never stored
             raise
+
+    async def set_pack_digest(self, sha256: str,
+                              record: Callable[[str | None], dict[str, Any]]) -> StoredDecision | None:
+        def swap(db: sqlite3.Connection) -> StoredDecision | None:
+            row = db.execute("SELECT value FROM lane_meta WHERE name = ?", (PACK_DIGEST,)).fetchone()
+            previous = row[0] if row else None
+            if previous == sha256:
+                return None
+            entry = record(previous)
+            canonical(entry)
+            db.execute("INSERT OR REPLACE INTO lane_meta VALUES (?, ?)", (PACK_DIGEST, sha256))
+            return self._append_rows(db, [entry])[0]
+
+        def run() -> StoredDecision | None:
+            try:
+                return self._db.transaction(swap)
+            except BaseException:
+                self._frontier_size = -1
+                raise
+
+        return await self._run(run)
+
+    async def pack_digest(self) -> str | None:
+        row = await self._run(lambda: self._conn().execute(
+            "SELECT value FROM lane_meta WHERE name = ?", (PACK_DIGEST,)).fetchone())
+        return str(row[0]) if row else None
 
     async def decision_bounds(self, since: str | None, until: str | None) -> tuple[int, int] | None:
         def bounds() -> tuple[int, int] | None:
@@ -199,9 +232,10 @@ class SqliteStore:
         def insert() -> None:
             try:
                 self._conn().execute(
-                    "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO api_keys(key_id, name, lane, prefix, key_hash, created_at, revoked_at, roles) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (record.key_id, record.name, record.lane, record.prefix, record.key_hash,
-                     record.created_at, record.revoked_at),
+                     record.created_at, record.revoked_at, ",".join(record.roles)),
                 )
             except sqlite3.IntegrityError:
                 raise ValueError(f"an active key named '{record.name}' already exists") from None
@@ -210,25 +244,29 @@ class SqliteStore:
 
     async def find_key(self, key_hash: str) -> ApiKeyRecord | None:
         row = await self._run(
-            lambda: self._conn().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
+            lambda: self._conn().execute(
+                "SELECT key_id, name, lane, prefix, key_hash, created_at, revoked_at, roles FROM api_keys "
+                "WHERE key_hash = ?", (key_hash,)).fetchone()
         )
-        return ApiKeyRecord(*row) if row else None
+        return _key(row) if row else None
 
     async def list_keys(self) -> list[ApiKeyRecord]:
-        rows = await self._run(lambda: self._conn().execute("SELECT * FROM api_keys ORDER BY created_at").fetchall())
-        return [ApiKeyRecord(*row) for row in rows]
+        rows = await self._run(lambda: self._conn().execute(
+            "SELECT key_id, name, lane, prefix, key_hash, created_at, revoked_at, roles FROM api_keys "
+            "ORDER BY created_at").fetchall())
+        return [_key(row) for row in rows]
 
     async def revoke_key(self, name_or_id: str, when: str) -> ApiKeyRecord | None:
         def revoke() -> ApiKeyRecord | None:
             db = self._conn()
             row = db.execute(
-                "SELECT * FROM api_keys WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL", (name_or_id, name_or_id)
-            ).fetchone()
+                "SELECT key_id, name, lane, prefix, key_hash, created_at, revoked_at, roles FROM api_keys "
+                "WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL",
+                (name_or_id, name_or_id)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (when, row[0]))
-            key_id, name, lane, prefix, key_hash, created_at, _ = row
-            return ApiKeyRecord(key_id, name, lane, prefix, key_hash, created_at, when)
+            return dataclasses.replace(_key(row), revoked_at=when)
 
         return await self._run(revoke)
 
@@ -240,3 +278,9 @@ class SqliteStore:
             return bytes(row[0])
 
         return await self._run(get_or_create)
+
+
+def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
+    """A key record from a row of ``key_id, name, lane, prefix, key_hash, created_at, revoked_at, roles``."""
+    return ApiKeyRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                        roles=tuple(r for r in str(row[7]).split(",") if r))

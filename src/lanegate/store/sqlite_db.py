@@ -44,9 +44,10 @@ class SqliteDatabase:
     so the WAL stays bounded under any load.
     """
 
-    def __init__(self, url: str, schema: str) -> None:
+    def __init__(self, url: str, schema: str, added_columns: list[tuple[str, str, str]] | None = None) -> None:
         self.path, self._sync = parse_sqlite_url(url)
         self._schema = schema
+        self._added_columns = added_columns or []
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanegate-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
@@ -92,12 +93,26 @@ class SqliteDatabase:
                 conn.execute("PRAGMA busy_timeout=10000")
                 conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # see the class docstring
                 conn.executescript(self._schema)
+                self._add_columns(conn)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    def _add_columns(self, conn: sqlite3.Connection) -> None:
+        """Bring a file written by an older version up to date (several processes may race: the loser's
+        ``duplicate column`` error is the outcome it wanted)."""
+        for table, column, definition in self._added_columns:
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column in present:
+                continue
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
