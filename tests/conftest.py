@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import orjson
 import pytest
@@ -43,10 +44,31 @@ class RunningGateway:
         return openai.AsyncOpenAI(base_url=f"{self.url}/lanes/{lane}/v1", api_key=self.keys[lane],
                                   max_retries=0, timeout=20)
 
-    def records(self, lane: str) -> list[dict[str, Any]]:
+    def add_key(self, lane: str, name: str, roles: tuple[str, ...]) -> str:
+        """A new key of ``lane`` holding ``roles``, created in the lane's store while the gateway runs."""
+
+        async def create() -> str:
+            store = open_store(self.config.lanes[lane].store_url)
+            await store.open()
+            try:
+                return (await create_key(store, lane, name, roles))[0]
+            finally:
+                await store.close()
+
+        return asyncio.run(create())
+
+    def http(self, lane: str, key: str) -> httpx.Client:
+        """A plain HTTP client for ``/lanes/{lane}/v1/`` sending ``key``."""
+        return httpx.Client(base_url=f"{self.url}/lanes/{lane}/v1/", headers={"authorization": f"Bearer {key}"},
+                            timeout=20)
+
+    def records(self, lane: str, *, config_changes: bool = False) -> list[dict[str, Any]]:
+        """The lane's records in chain order: request decisions, and with ``config_changes`` also the records
+        of packs put in force (one at the first start)."""
         path = self.config.lanes[lane].store_url.removeprefix("sqlite:///")
         with sqlite3.connect(path) as db:
-            return [orjson.loads(row[0]) for row in db.execute("SELECT body FROM decisions ORDER BY seq")]
+            rows = [orjson.loads(row[0]) for row in db.execute("SELECT body FROM decisions ORDER BY seq")]
+        return [r for r in rows if config_changes or r["decision"] != "config_changed"]
 
 
 @pytest.fixture

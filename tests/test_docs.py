@@ -14,6 +14,7 @@ from lanegate.config.models import (
     BreakerSettings,
     DataPolicy,
     GatewayFile,
+    GatewayIdentity,
     GatewaySettings,
     IdentitySpec,
     JsonlSink,
@@ -55,7 +56,7 @@ def test_the_docs_have_examples():
 
 @pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
                                    GatewaySettings, UpstreamSettings, BreakerSettings, SyslogSink, WebhookSink,
-                                   JsonlSink, OidcSpec, IdentitySpec, RateLimitSettings])
+                                   JsonlSink, OidcSpec, IdentitySpec, RateLimitSettings, GatewayIdentity])
 def test_every_configuration_key_is_documented(model: type[BaseModel]):
     reference = (ROOT / "docs" / "policy-packs.md").read_text()
     # the last form: a section's own key, documented through its members

@@ -9,12 +9,14 @@ Exception tree::
     Refusal
     ├── 400 invalid_request_error   (invalid_json, invalid_type, missing_required_parameter, ...)
     ├── 401 authentication_error    (missing_api_key, invalid_api_key)
-    ├── 403 permission_error        (lane_forbidden)
-    ├── 404 not_found_error         (model_not_found, not_found)
-    ├── 405 invalid_request_error   (method_not_allowed)
+    ├── 403 permission_error        (lane_forbidden, role_required)
+    ├── 404 not_found_error         (model_not_found, not_found, record_not_found, export_not_found, ...)
+    ├── 405 invalid_request_error   (method_not_allowed; with allow)
     ├── 408 invalid_request_error   (request_timeout)
+    ├── 409 invalid_request_error   (key_exists, export_not_ready, restart_required, reload_unavailable)
     ├── 413 invalid_request_error   (request_too_large)
     ├── 429 rate_limit_error        (rate_limit_exceeded; with retry-after)
+    ├── 422 invalid_request_error   (invalid_configuration; with problems)
     ├── 431 invalid_request_error   (request_header_too_large)
     ├── 500 server_error            (policy_stage_failed, internal_error)
     └── 503 service_unavailable     (no_compliant_provider, audit_unavailable, store_unavailable)
@@ -31,8 +33,9 @@ class Refusal(Exception):
     """The gateway refuses the request with ``status`` and an OpenAI-shaped error body."""
 
     def __init__(self, status: int, message: str, *, type: str, code: str, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
+        self.extra = extra or {}
         self.status = status
         self.message = message
         self.type = type
@@ -44,7 +47,8 @@ class Refusal(Exception):
         return orjson.dumps(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param}}
+        return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param,
+                          **self.extra}}
 
 
 def invalid_request(message: str, code: str = "invalid_request", param: str | None = None) -> Refusal:

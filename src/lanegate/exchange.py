@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from lanegate.ingress.schemas import ChatCompletionRequest, EmbeddingsRequest
     from lanegate.lanes import Lane
 
-Endpoint = Literal["chat.completions", "embeddings", "models", "whoami", "unrouted"]
+Endpoint = Literal["chat.completions", "embeddings", "models", "whoami", "unrouted",
+                   "audit.events", "audit.event", "audit.checkpoint", "audit.exports.list", "audit.exports.create",
+                   "audit.exports.get", "audit.exports.bundle", "admin.keys.list", "admin.keys.create",
+                   "admin.keys.revoke", "admin.reload"]
+#: Endpoints whose requests may carry personal data to a provider; the others are answered by the gateway.
+PROCESSING: frozenset[str] = frozenset({"chat.completions", "embeddings"})
 StageDecision = Literal["continue", "refuse", "error"]
 
 
@@ -75,6 +80,9 @@ class Exchange:
     endpoint: Endpoint
     authorization: str | None = field(default=None, repr=False)
     purpose: str | None = None
+    path_id: str | None = None  # the ``{id}`` of an operation's path
+    query: bytes = b""
+    operation: dict[str, Any] | None = None  # what an audit or admin operation did, as recorded
     started: float = field(default_factory=time.perf_counter)
     ts: str = field(default_factory=now_iso)
     principal: Principal | None = None

@@ -1,17 +1,29 @@
-"""A lane at run time: its configuration, store, stages, breakers, credentials and digest key."""
+"""A lane at run time.
+
+Two lifetimes meet here:
+
+* :class:`LaneServices` lives as long as the process serves the lane: the store, the digest key, signed
+  checkpoints, the log-sink shippers, background jobs and the watch for a pack changed by another process;
+* :class:`Lane` is one *generation* of the lane's configuration: the pack, its stages, its routing table and
+  credentials. A reload builds a new generation; requests already in flight finish with the one they began
+  with, so no request ever sees half of one pack and half of another.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
+from lanegate.audit.record import build_config_record
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import BreakerSettings
 from lanegate.config.secrets import resolve_secret
 from lanegate.exchange import RoutePlan
+from lanegate.identity.keys import Principal
 from lanegate.ledger.signing import ensure_key, sign_checkpoint
 from lanegate.metrics import Metrics
 from lanegate.policy.chain import build_request_stages
@@ -23,58 +35,78 @@ from lanegate.store.base import LaneStore, StoreUnavailable
 
 log = logging.getLogger("lanegate.lanes")
 DIGEST_SECRET = "audit-digest"  # noqa: S105 - the name of a lane secret, not a secret
+#: Called with the pack digest another process put in force, when it differs from this process's.
+PackWatcher = Callable[[str], Awaitable[None]]
 
 
-class Lane:
-    """Everything one lane owns. Nothing here is shared with another lane."""
+class LaneServices:
+    """What one lane owns for the life of the process. Nothing here is shared with another lane."""
 
-    def __init__(self, config: LaneConfig, store: LaneStore, breaker: BreakerSettings,
-                 response_stages: list[ResponseStage] | None = None, checkpoint_seconds: float = 60.0,
-                 metrics: Metrics | None = None, sink_poll_seconds: float = 1.0) -> None:
-        self.config = config
-        self.name = config.name
+    def __init__(self, name: str, origin: str, store: LaneStore, *, checkpoint_seconds: float = 60.0,
+                 metrics: Metrics | None = None, sink_poll_seconds: float = 1.0,
+                 config_poll_seconds: float = 2.0) -> None:
+        self.name = name
+        self.origin = origin
         self.store = store
-        self.request_stages: list[RequestStage] = build_request_stages(config)
-        self.response_stages: list[ResponseStage] = response_stages or []
-        self.compliance = ComplianceTable(config)
-        self.breakers = {t.id: CircuitBreaker(breaker.failure_threshold, breaker.reset_seconds) for t in config.targets}
-        self._secrets: dict[str, str | None] = {}
-        self._digest_key = b""
-        self._checkpoint_seconds = checkpoint_seconds
-        self._checkpointer: asyncio.Task[None] | None = None
-        self._metrics = metrics
-        self._sink_poll = sink_poll_seconds
+        self.digest_key = b""
         self.shippers: list[Shipper] = []
+        self._metrics = metrics
+        self._checkpoint_seconds = checkpoint_seconds
+        self._sink_poll = sink_poll_seconds
+        self._config_poll = config_poll_seconds
+        self._tasks: list[asyncio.Task[None]] = []
         self._shipping: list[asyncio.Task[None]] = []
+        self._jobs: set[asyncio.Task[Any]] = set()
 
-    async def start(self) -> None:
-        """Open the store, read the digest key and resolve every target's credential (raises if one is missing)."""
-        self._secrets = {
-            t.id: resolve_secret(t.secret_key_ref) if t.secret_key_ref else None for t in self.config.targets
-        }
+    async def open(self, config: LaneConfig, watch: PackWatcher | None = None) -> None:
+        """Open the store, read the digest key, make sure a signing key exists, start the background work."""
         await self.store.open()
-        self._digest_key = await self.store.lane_secret(DIGEST_SECRET)
-        await ensure_key(self.store, self.config.origin)
-        self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name=f"checkpoints-{self.name}")
-        self.shippers = [Shipper(self.name, self.config.origin, self.store, build_sink(spec, self.config.source.parent),
-                                 self._metrics, self._sink_poll) for spec in self.config.sinks]
+        self.digest_key = await self.store.lane_secret(DIGEST_SECRET)
+        await ensure_key(self.store, self.origin)
+        self._tasks.append(asyncio.create_task(self._checkpoint_loop(), name=f"checkpoints-{self.name}"))
+        if watch is not None:
+            self._tasks.append(asyncio.create_task(self._watch_pack(config, watch), name=f"pack-{self.name}"))
+        await self.ship_to(config)
+
+    async def ship_to(self, config: LaneConfig) -> None:
+        """(Re)start the shippers for ``config.sinks``; each resumes from its stored cursor, so none is lost."""
+        await self._stop_shipping()
+        self.shippers = [Shipper(self.name, self.origin, self.store, build_sink(spec, config.source.parent),
+                                 self._metrics, self._sink_poll) for spec in config.sinks]
         self._shipping = [asyncio.create_task(s.run(), name=f"sink-{self.name}-{s.sink.id}") for s in self.shippers]
+
+    async def _stop_shipping(self) -> None:
+        await _cancel(self._shipping)
+        for shipper in self.shippers:
+            await shipper.sink.close()
+        self._shipping, self.shippers = [], []
 
     def notify_appended(self) -> None:
         """Wake the sink shippers: a record was just written."""
         for shipper in self.shippers:
             shipper.wake.set()
 
-    async def stop(self) -> None:
-        """Stop checkpointing and shipping, sign a last checkpoint, close the store."""
-        for task in [*self._shipping, *([self._checkpointer] if self._checkpointer else [])]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for shipper in self.shippers:
-            await shipper.sink.close()
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``work`` in the background; it is cancelled when the lane closes."""
+        task = asyncio.create_task(work, name=f"{name}-{self.name}")
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return task
+
+    async def put_in_force(self, config: LaneConfig, reason: str, actor: Principal | None) -> bool:
+        """Record ``config``'s pack as the one in force, if it is not already; ``True`` if a record was written."""
+        stored = await self.store.set_pack_digest(
+            config.sha256, lambda previous: build_config_record(config, previous, reason, actor))
+        if stored is not None:
+            self.notify_appended()
+        return stored is not None
+
+    async def close(self) -> None:
+        """Stop background work, sign a last checkpoint, close the store."""
+        await _cancel([*self._tasks, *self._jobs])
+        await self._stop_shipping()
         try:
-            await sign_checkpoint(self.store, self.config.origin)
+            await sign_checkpoint(self.store, self.origin)
         except StoreUnavailable:
             log.error("final checkpoint not signed", extra={"lane": self.name})
         await self.store.close()
@@ -83,9 +115,53 @@ class Lane:
         while True:
             await asyncio.sleep(self._checkpoint_seconds)
             try:
-                await sign_checkpoint(self.store, self.config.origin)
+                await sign_checkpoint(self.store, self.origin)
             except StoreUnavailable:
                 log.error("checkpoint not signed; retrying at the next interval", extra={"lane": self.name})
+
+    async def _watch_pack(self, config: LaneConfig, watch: PackWatcher) -> None:
+        """Follow a pack put in force by another process sharing the store (another worker's reload)."""
+        seen = config.sha256
+        while True:
+            await asyncio.sleep(self._config_poll)
+            try:
+                current = await self.store.pack_digest()
+            except StoreUnavailable:
+                continue
+            if current is not None and current != seen:
+                seen = current
+                await watch(current)
+
+    def digest(self, data: bytes) -> str:
+        return "hmac-sha256:" + hmac.new(self.digest_key, data, hashlib.sha256).hexdigest()
+
+
+class Lane:
+    """One generation of a lane's configuration, with the services it runs on."""
+
+    def __init__(self, config: LaneConfig, services: LaneServices, breaker: BreakerSettings,
+                 response_stages: list[ResponseStage] | None = None, previous: Lane | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.services = services
+        self.store = services.store
+        self.request_stages: list[RequestStage] = build_request_stages(config)
+        self.response_stages: list[ResponseStage] = response_stages or []
+        self.compliance = ComplianceTable(config)
+        kept: dict[str, CircuitBreaker] = previous.breakers if previous is not None else {}
+        self.breakers: dict[str, CircuitBreaker] = {
+            t.id: kept.get(t.id) or CircuitBreaker(breaker.failure_threshold, breaker.reset_seconds)
+            for t in config.targets}
+        self._secrets: dict[str, str | None] = {}
+
+    def resolve_secrets(self) -> None:
+        """Read every target's credential now (raises if one is missing), so a lane never starts half-armed."""
+        self._secrets = {
+            t.id: resolve_secret(t.secret_key_ref) if t.secret_key_ref else None for t in self.config.targets
+        }
+
+    def notify_appended(self) -> None:
+        self.services.notify_appended()
 
     def secret(self, target_id: str) -> str | None:
         return self._secrets.get(target_id)
@@ -96,7 +172,13 @@ class Lane:
 
     def digest(self, data: bytes) -> str:
         """A keyed digest of payload bytes: proves equality to whoever holds the lane key, confirms no guess."""
-        return "hmac-sha256:" + hmac.new(self._digest_key, data, hashlib.sha256).hexdigest()
+        return self.services.digest(data)
 
     def secret_values(self) -> list[str]:
         return [s for s in self._secrets.values() if s]
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -19,14 +19,15 @@ from typing import Any
 import orjson
 
 from lanegate.audit.record import build_record
-from lanegate.config.models import GatewaySettings
+from lanegate.config.models import GatewaySettings, Role
 from lanegate.errors import Refusal, invalid_request, not_found, rate_limited, unavailable
-from lanegate.exchange import Exchange
-from lanegate.identity.authenticator import Authenticator
+from lanegate.exchange import PROCESSING, Exchange
+from lanegate.identity.authenticator import Authenticator, require_role
 from lanegate.identity.ratelimit import RateLimiter
 from lanegate.ingress.http import HttpIO
 from lanegate.ingress.schemas import parse_chat, parse_embeddings
 from lanegate.metrics import Metrics
+from lanegate.operations import Operations
 from lanegate.policy.chain import run_request_chain
 from lanegate.policy.stage import StreamFilter
 from lanegate.providers.base import UpstreamFailure, UpstreamResponse
@@ -45,27 +46,27 @@ class Pipeline:
     """Serves lane requests. Built once by the app, with everything it uses passed in."""
 
     def __init__(self, settings: GatewaySettings, authenticator: Authenticator, router: Router,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, operations: Operations) -> None:
         self._settings = settings
+        self._operations = operations
         self._authenticator = authenticator
         self._limiter = RateLimiter(settings.rate_limit.requests_per_second, settings.rate_limit.burst)
         self._router = router
         self._metrics = metrics
 
-    async def serve(self, ex: Exchange, http: HttpIO) -> None:
+    async def serve(self, ex: Exchange, http: HttpIO, role: Role | None) -> None:
+        """Serve ``ex`` for a principal holding ``role`` in the lane (``None``: any valid credential)."""
         lane = ex.lane
         try:
-            ex.principal = await self._authenticator.principal(
-                ex.authorization, lane.name, None if ex.endpoint == "whoami" else "caller")
+            ex.principal = await self._authenticator.authenticate(ex.authorization, lane.name)
+            require_role(ex.principal, role, lane.name)  # a refusal for a missing role records who asked
             wait = self._limiter.retry_after(f"{lane.name}\x00{ex.principal.kind}\x00{ex.principal.issuer}\x00"
                                              f"{ex.principal.name}")
             if wait is not None:
                 raise rate_limited(wait)
             _check_purpose(ex)
-            if ex.endpoint in ("models", "whoami"):  # answered by the gateway itself: nothing leaves the lane
-                body = orjson.dumps(self._local_answer(ex))
-                await self._record(ex)
-                await http.respond(200, body)
+            if self._operations.handles(ex.endpoint):  # answered by the gateway itself: nothing leaves the lane
+                await self._answer_locally(ex, http)
                 return
             ex.body = await http.read_body(self._settings.max_body_bytes, self._settings.body_timeout_seconds)
             self._parse(ex)
@@ -78,7 +79,7 @@ class Pipeline:
         except Refusal as refusal:
             await self.refuse(ex, http, refusal)
             return
-        except StoreUnavailable:  # a key lookup or the record of a models listing failed; nothing was sent
+        except StoreUnavailable:  # a key lookup or a local answer's store work or record failed; nothing was sent
             await self.refuse(ex, http, unavailable("The lane's store is unavailable; the request was not sent "
                                                     "anywhere.", "store_unavailable"))
             return
@@ -87,12 +88,17 @@ class Pipeline:
         else:
             await self._respond_buffered(ex, http, upstream)
 
-    def _local_answer(self, ex: Exchange) -> dict[str, Any]:
-        if ex.endpoint == "whoami":
-            assert ex.principal is not None
-            return self._authenticator.resolve(ex.principal).as_json()
-        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "lanegate"}
-                                           for m in ex.lane.config.public_models()]}
+    async def _answer_locally(self, ex: Exchange, http: HttpIO) -> None:
+        """An operation of the gateway itself: answered, recorded, then sent (a file is streamed from disk)."""
+        if http.scope["method"] == "POST":
+            ex.body = await http.read_body(self._settings.max_body_bytes, self._settings.body_timeout_seconds)
+        answer = await self._operations.answer(ex)
+        ex.status = answer.status
+        await self._record(ex)
+        if answer.file is not None:
+            await http.send_file(answer.status, answer.file, answer.content_type, answer.headers)
+        else:
+            await http.respond(answer.status, answer.body, answer.content_type, answer.headers)
 
     def _parse(self, ex: Exchange) -> None:
         if ex.endpoint == "chat.completions":
@@ -210,9 +216,10 @@ PURPOSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 
 
 def _check_purpose(ex: Exchange) -> None:
-    """``x-lanegate-purpose``: a short label (never free text, so it cannot carry personal data into records)."""
+    """``x-lanegate-purpose``: a short label (never free text, so it cannot carry personal data into records),
+    required by a lane that says so on the endpoints that send data to a provider."""
     if ex.purpose is None:
-        if ex.lane.config.identity.require_purpose:
+        if ex.lane.config.identity.require_purpose and ex.endpoint in PROCESSING:
             raise invalid_request("This lane requires an 'x-lanegate-purpose' header naming the purpose of "
                                   "processing.", "purpose_required", "x-lanegate-purpose")
         return

@@ -73,20 +73,21 @@ def test_events_filters_and_audit_verify_names_the_first_broken_record(gateway, 
     client.chat.completions.create(model="chat", messages=hello)
     config = str(gw.config_dir)
     listed = run("events", "--config", config, "--lane", "eu", "--json")
-    assert [orjson.loads(line)["decision"] for line in listed.stdout.splitlines()] == ["served", "refused", "served"]
+    assert [orjson.loads(line)["decision"] for line in listed.stdout.splitlines()] == [
+        "config_changed", "served", "refused", "served"]
     refused = run("events", "--config", config, "--lane", "eu", "--decision", "refused", "--since", "1h", "--json")
     assert len(refused.stdout.splitlines()) == 1
     assert run("events", "--config", config, "--lane", "eu", "--since", "2999-01-01T00:00:00Z", "--json").stdout == ""
     monkeypatch.setattr(common.out, "width", 200)
     table = run("events", "--config", config, "--lane", "eu")
-    assert "model_not_found" in table.output and "eu-a" in table.output
+    assert "model_not_found" in table.output and "eu-a" in table.output and "pack in force" in table.output
 
     assert run("audit", "verify", "--config", config, "--lane", "eu").exit_code == 0
     with sqlite3.connect(gw.config.lanes["eu"].store_url.removeprefix("sqlite:///")) as db:
-        db.execute("UPDATE decisions SET body = replace(body, '\"status\":404', '\"status\":200') WHERE seq = 2")
+        db.execute("UPDATE decisions SET body = replace(body, '\"status\":404', '\"status\":200') WHERE seq = 3")
     broken = run("audit", "verify", "--config", config, "--lane", "eu")
     assert broken.exit_code == 1
-    assert "record 2" in broken.output and "does not match its hash" in broken.output
+    assert "record 3" in broken.output and "does not match its hash" in broken.output
 
 
 def test_missing_config_is_a_clear_error(tmp_path, monkeypatch):
@@ -101,7 +102,7 @@ def test_audit_verify_checks_signed_checkpoints_against_the_records(gateway, ups
 
     eu = upstream("eu")
     gw = gateway({"eu": pack("eu", ["r1"], [target("eu-a", eu.url, "r1")])})
-    for _ in range(4):
+    for _ in range(3):  # records 2-4; record 1 is the pack put in force at start
         gw.client("eu").chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
     config = str(gw.config_dir)
     assert run("audit", "checkpoint", "--config", config, "--lane", "eu").exit_code == 0
@@ -133,7 +134,7 @@ def test_audit_consistency_proves_the_log_only_grew(gateway, upstream, tmp_path)
         client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
     proved = run("audit", "consistency", str(held), "--config", config, "--lane", "eu")
     assert proved.exit_code == 0, proved.output
-    assert "consistent: size 1 -> 4" in proved.output
+    assert "consistent: size 2 -> 5" in proved.output  # the pack put in force, then one request
     text = held.read_text()
     held.write_text(text.replace(text.splitlines()[2], "A" * 43 + "="))  # an edited root breaks the signature
     refused = run("audit", "consistency", str(held), "--config", config, "--lane", "eu")

@@ -44,8 +44,8 @@ def _checkpoint_sizes(gw) -> list[int]:
 def test_the_gateway_signs_checkpoints_periodically(served):
     gw, _ = served
     deadline = time.monotonic() + 10
-    while 5 not in _checkpoint_sizes(gw):
-        assert time.monotonic() < deadline, "no checkpoint of the 5 records was signed"
+    while 6 not in _checkpoint_sizes(gw):  # the pack put in force, then 5 requests
+        assert time.monotonic() < deadline, "no checkpoint of the 6 records was signed"
         time.sleep(0.05)
 
 
@@ -61,7 +61,7 @@ def test_the_gateway_signs_a_checkpoint_at_shutdown(tmp_path, upstream):
         gw.client("eu").chat.completions.create(model="chat", messages=HELLO)
     assert _checkpoint_sizes(gw) == []
     server.stop()
-    assert _checkpoint_sizes(gw) == [3]
+    assert _checkpoint_sizes(gw) == [4]  # the pack put in force, then 3 requests
 
 
 def test_receipt_export_and_verify_with_a_pinned_key(served, tmp_path):
@@ -84,7 +84,8 @@ def test_receipt_export_and_verify_with_a_pinned_key(served, tmp_path):
     key = run("keys", "signing", "export", "--config", config, "--lane", "eu").stdout.strip()
     verified = run("verify", str(copy), "--key", key)
     assert verified.exit_code == 0, verified.output
-    assert "records: 5 (served 5, refused 0)" in verified.output and "VERIFIED" in verified.output
+    assert "records: 6 (served 5, refused 0, packs put in force 1)" in verified.output
+    assert "VERIFIED" in verified.output
 
     held = tmp_path / "held.txt"
     held.write_text(run("audit", "checkpoint", "--config", config, "--lane", "eu").stdout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def test_serve_with_two_workers_serves_lanes_and_aggregates_metrics(tmp_path):
             output = server.communicate(timeout=30)[0]
         assert key not in output
     verified = _lanegate("audit", "verify", "--config", str(tmp_path), "--lane", "eu")
-    assert verified.returncode == 0 and "6 record(s), chain intact" in verified.stdout
+    assert verified.returncode == 0 and "7 record(s), chain intact" in verified.stdout
 
 
 def test_serve_refuses_invalid_configuration_with_exit_1(tmp_path):
@@ -78,3 +79,39 @@ def test_demo_tour_serves_one_request_and_refuses_one_without_spilling(tmp_path)
     assert "lgk_eu_" in out and "lanegate events" in out
     verified = _lanegate("audit", "verify", "--config", str(tmp_path / "demo" / "packs"), "--lane", "eu")
     assert verified.returncode == 0
+
+
+def test_sighup_reloads_the_packs_of_a_single_worker_in_place(tmp_path):
+    fake = FakeUpstream("eu")
+    with LoopbackServer(fake) as up:
+        (tmp_path / "eu.yaml").write_text(pack("eu", ["r1"], [target("eu-a", up.url, "r1")]))
+        key = _lanegate("keys", "create", "--config", str(tmp_path), "--lane", "eu", "--name", "app",
+                        "--role", "caller").stdout.strip()
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "lanegate", "serve", "--config", str(tmp_path),
+                                   "--port", str(port), "--log-level", "info"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        models = f"http://127.0.0.1:{port}/lanes/eu/v1/models"
+        headers = {"authorization": f"Bearer {key}"}
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(models, headers=headers).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not become ready"
+                time.sleep(0.1)
+            (tmp_path / "eu.yaml").write_text(pack("eu", ["r1"], [target("eu-a", up.url, "r1",
+                                                                         aliases=["chat", "assistant"])]))
+            server.send_signal(signal.SIGHUP)
+            while "assistant" not in httpx.get(models, headers=headers).text:
+                assert time.monotonic() < deadline and server.poll() is None, "the pack was not reloaded"
+                time.sleep(0.1)
+        finally:
+            server.terminate()
+            output = server.communicate(timeout=30)[0]
+        assert "reloaded: eu" in output
+    listed = _lanegate("events", "--config", str(tmp_path), "--lane", "eu", "--decision", "config_changed", "--json")
+    assert [line.count('"reason":"signal"') for line in listed.stdout.splitlines()] == [0, 1]

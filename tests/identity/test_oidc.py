@@ -16,20 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from lanegate.config import ConfigError, load_sources
-from lanegate.testing import LoopbackServer
-from lanegate.testing.idp import LocalIdentityProvider, SigningKey
+from lanegate.testing.idp import SigningKey
 from tests.packs import pack, target
 
 HELLO = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-def idp():
-    provider = LocalIdentityProvider()
-    server = LoopbackServer(provider, lifespan="off").start()
-    provider.issuer = server.url
-    yield provider
-    server.stop()
 
 
 def _identity(idp, **oidc) -> dict:

@@ -129,15 +129,18 @@ def test_every_sink_receives_signed_metadata_only_events(gateway, upstream, webh
         model="chat", messages=[{"role": "user", "content": SECRET_PROMPT}]).headers["x-request-id"] for _ in range(3)]
 
     archive = tmp_path / "archive.jsonl"
-    wait_for(lambda: len(tcp.messages) == 3 and len(udp.messages) == 3 and len(webhook.events()) == 3
-             and archive.exists() and len(archive.read_text().splitlines()) == 3)
+    wait_for(lambda: len(tcp.messages) == 4 and len(udp.messages) == 4 and len(webhook.events()) == 4
+             and archive.exists() and len(archive.read_text().splitlines()) == 4)
     for message in tcp.messages + udp.messages:
         assert message.startswith("<110>1 ") and " lanegate " in message and " decision - {" in message
     jsonl_events = [json.loads(line) for line in archive.read_text().splitlines()]
     for events in ([json.loads(m.split(" decision - ", 1)[1]) for m in tcp.messages], webhook.events(), jsonl_events):
-        assert [e["metadata"]["uid"] for e in events] == ids
-        assert [e["metadata"]["sequence"] for e in events] == [1, 2, 3]
-        assert events[0]["class_uid"] == 6003 and events[0]["dst_endpoint"]["location"]["region"] == "eu-central-1"
+        pack_event, *request_events = events  # the pack put in force at start comes first
+        assert pack_event["activity_name"] == "Update" and pack_event["api"]["operation"] == "config"
+        assert [e["metadata"]["uid"] for e in request_events] == ids
+        assert [e["metadata"]["sequence"] for e in events] == [1, 2, 3, 4]
+        assert request_events[0]["class_uid"] == 6003
+        assert request_events[0]["dst_endpoint"]["location"]["region"] == "eu-central-1"
     headers, body = webhook.batches[0]
     expected = hmac.new(WEBHOOK_SECRET.encode(), headers["x-lanegate-timestamp"].encode() + b"." + body,
                         hashlib.sha256).hexdigest()
@@ -157,8 +160,8 @@ def test_a_failed_sink_catches_up_from_the_ledger_without_loss(gateway, upstream
         client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
     assert webhook.events() == []
     webhook.status = 200
-    wait_for(lambda: len(webhook.events()) >= 5)
-    assert [e["metadata"]["sequence"] for e in webhook.events()] == [1, 2, 3, 4, 5]
+    wait_for(lambda: len(webhook.events()) >= 6)
+    assert [e["metadata"]["sequence"] for e in webhook.events()] == [1, 2, 3, 4, 5, 6]  # 1: the pack in force
     assert "lanegate_sink_failures_total" in __import__("httpx").get(f"{gw.url}/metrics").text
 
 
@@ -173,7 +176,7 @@ def test_a_hung_sink_never_blocks_requests(gateway, upstream, webhook, monkeypat
         client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
     assert webhook.events() == []
     webhook.gate.set()
-    wait_for(lambda: len(webhook.events()) == 5)
+    wait_for(lambda: len(webhook.events()) == 6)  # the pack put in force, then the 5 requests
 
 
 def _load(tmp_path: Path, sinks: list[dict]):

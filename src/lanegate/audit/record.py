@@ -7,9 +7,12 @@ credential. Times are integers (microseconds) so the canonical form has no float
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
+from lanegate.config.lane import LaneConfig
 from lanegate.exchange import Exchange
+from lanegate.identity.keys import Principal, now_iso
 
 RECORD_VERSION = 1
 
@@ -50,4 +53,25 @@ def build_record(ex: Exchange) -> dict[str, Any]:
     }
     if ex.stream:
         record["stream_outcome"] = ex.stream_outcome
+    if ex.operation is not None:
+        record["operation"] = ex.operation
     return record
+
+
+def build_config_record(lane: LaneConfig, previous_sha256: str | None, reason: str,
+                        actor: Principal | None) -> dict[str, Any]:
+    """The record of a lane's pack coming into force: which pack (by digest) replaced which, why, and who
+    asked (``None`` for an operator's restart or signal)."""
+    return {
+        "v": RECORD_VERSION,
+        "id": "cfg_" + uuid.uuid4().hex,
+        "ts": now_iso(),
+        "lane": lane.name,
+        "jurisdiction": lane.jurisdiction,
+        "pack": {"name": lane.pack.name, "version": lane.pack.version, "sha256": lane.sha256},
+        "principal": actor.as_record() if actor else None,
+        "endpoint": "config",
+        "decision": "config_changed",
+        "reason": reason,
+        "previous_pack_sha256": previous_sha256,
+    }

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,6 +14,7 @@ from rich.console import Console
 from lanegate.config import ConfigError, LoadedConfig, load_config
 from lanegate.config.lane import LaneConfig
 from lanegate.store import LaneStore, StoreUnavailable, UnsupportedStore, open_store
+from lanegate.timeparse import parse_time
 
 T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
@@ -77,15 +76,7 @@ def parse_since(value: str | None) -> str | None:
     """``1h``, ``30m``, ``2d``, ``45s`` or an ISO-8601 time, as an ISO-8601 UTC timestamp."""
     if value is None:
         return None
-    match = re.fullmatch(r"(\d+)([smhd])", value.strip())
-    if match:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-        when = datetime.now(UTC) - timedelta(**{unit: int(match.group(1))})
-    else:
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise typer.BadParameter("use a duration such as 30m, 1h, 2d, or an ISO-8601 time") from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None

@@ -33,7 +33,7 @@ def events(
     lane: Annotated[str | None, typer.Option("--lane", "-l", help="Lane name.")] = None,
     config: ConfigOption = None,
     since: Annotated[str | None, typer.Option(help="Only records since: 30m, 1h, 2d or an ISO time.")] = None,
-    decision: Annotated[str | None, typer.Option(help="served or refused.")] = None,
+    decision: Annotated[str | None, typer.Option(help="served, refused or config_changed.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
 ) -> None:
@@ -63,7 +63,14 @@ def print_events(lane: str, config: Path | None, query: DecisionQuery, as_json: 
         table.add_column(name, overflow="fold")
     for row in rows:
         rec = orjson.loads(row.body)
-        principal = (rec.get("principal") or {}).get("name", "-")
+        who = rec.get("principal") or {}
+        principal = who.get("name") or who.get("subject") or "-"
+        if rec["decision"] == "config_changed":
+            pack = rec.get("pack") or {}
+            table.add_row(str(row.seq), row.ts[:19].replace("T", " "), "pack in force", "-", "config",
+                          f"{pack.get('name')} {pack.get('version')}", str(pack.get("sha256", ""))[:12], principal,
+                          rec.get("reason") or "")
+            continue
         table.add_row(str(row.seq), row.ts[:19].replace("T", " "), rec["decision"], str(rec["status"]),
                       rec["endpoint"].removesuffix(".completions"), rec.get("model") or "-", _route(rec), principal,
                       rec.get("error_code") or "")

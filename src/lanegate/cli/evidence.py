@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -18,22 +18,15 @@ from lanegate.config.lane import LaneConfig
 from lanegate.evidence import merkle
 from lanegate.evidence import verify as verifier
 from lanegate.evidence.note import Checkpoint, NoteError, VerifierKey
-from lanegate.ledger import signing
-from lanegate.ledger.export import ExportParams, parse_filter, run_export
+from lanegate.ledger import receipts, signing
+from lanegate.ledger.export import ExportParams, default_exports_dir, parse_filter, run_export
+from lanegate.ledger.receipts import Receipt
 from lanegate.store import ExportJob, LaneStore
 from lanegate.store.base import CheckpointRecord, SigningKeyRecord
-from lanegate.store.sqlite_db import parse_sqlite_url
 
 export_app = typer.Typer(help="Export a lane's records as an evidence bundle an auditor verifies offline.",
                          no_args_is_help=True)
 signing_app = typer.Typer(help="Manage a lane's checkpoint signing keys (Ed25519).", no_args_is_help=True)
-
-
-def _exports_dir(lane: LaneConfig) -> Path:
-    try:
-        return parse_sqlite_url(lane.store_url)[0].parent / "exports"
-    except ValueError:
-        return Path("exports")
 
 
 @export_app.command("create")
@@ -63,7 +56,7 @@ def export_create(
         task = bar.add_task("export", total=None)
 
         async def work(store: LaneStore) -> ExportJob:
-            return await run_export(store, lane_cfg, params, directory or _exports_dir(lane_cfg),
+            return await run_export(store, lane_cfg, params, directory or default_exports_dir(lane_cfg),
                                     lambda done, total: bar.update(task, completed=done, total=total))
 
         try:
@@ -204,26 +197,6 @@ def checkpoint(lane: LaneOption, config: ConfigOption = None) -> None:
     out.print(record.note, markup=False, end="")
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """A record with its inclusion proof against a signed checkpoint, and the keys that verify it."""
-
-    body: str
-    leaf_index: int
-    checkpoint: str
-    proof: list[bytes]
-    keys: list[VerifierKey]
-
-    def check(self) -> str:
-        try:
-            signed, _ = Checkpoint.open(self.checkpoint, self.keys)
-            merkle.verify_inclusion(self.leaf_index, signed.size, merkle.leaf_hash(self.body.encode()), self.proof,
-                                    signed.root)
-        except (NoteError, merkle.ProofError) as exc:
-            return f"DOES NOT VERIFY: {exc}"
-        return "verified"
-
-
 def show(request_id: Annotated[str, typer.Argument(help="The request id (x-request-id).")], lane: LaneOption,
          config: ConfigOption = None,
          proof: Annotated[bool, typer.Option("--proof", help="Add its inclusion proof against the latest "
@@ -235,12 +208,7 @@ def show(request_id: Annotated[str, typer.Argument(help="The request id (x-reque
         row = await store.find_decision(request_id)
         if row is None or not proof:
             return (row.body if row else ""), None
-        latest = await store.ledger.latest_checkpoint()
-        if latest is None or latest.size < row.seq:
-            latest = await signing.sign_checkpoint(store, lane_cfg.origin)
-        assert latest is not None
-        path = await store.ledger.inclusion_proof(row.seq - 1, latest.size)
-        return row.body, Receipt(row.body, row.seq - 1, latest.note, path, await signing.verifier_keys(store))
+        return row.body, await receipts.receipt(store, lane_cfg.origin, row)
 
     body, receipt = with_store(lane_cfg, work)
     if not body:

@@ -18,11 +18,15 @@ from lanegate.logs import configure
 
 
 def app_factory() -> Gateway:
-    """Builds the gateway in each worker process from ``$LANEGATE_CONFIG`` (set by ``serve``)."""
+    """Builds the gateway in each worker process from ``$LANEGATE_CONFIG`` (set by ``serve``).
+
+    With one worker, ``SIGHUP`` reloads every lane's pack in place; with several, uvicorn's supervisor answers
+    ``SIGHUP`` by replacing the workers one by one, and each new worker starts with the packs on disk.
+    """
     configure(os.environ.get("LANEGATE_LOG_LEVEL", "info"))
     path = Path(os.environ["LANEGATE_CONFIG"])
     try:
-        return Gateway(load_config(path))
+        return Gateway(load_config(path), reload_on_sighup=os.environ.get("LANEGATE_WORKERS", "1") == "1")
     except ConfigError as exc:  # validated by serve before the workers start; reported if it changed since
         raise SystemExit(str(exc)) from None
 
@@ -45,6 +49,7 @@ def serve(
         err.print(f"warning: {warning}", markup=False)
     os.environ["LANEGATE_CONFIG"] = str(config_path(config).resolve())
     os.environ["LANEGATE_LOG_LEVEL"] = log_level
+    os.environ["LANEGATE_WORKERS"] = str(workers)
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lanegate-metrics-")
     lanes = ", ".join(f"/lanes/{name}/v1" for name in loaded.lanes)

@@ -46,6 +46,7 @@ class LoadedConfig:
     settings: GatewaySettings
     warnings: list[Problem] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)
+    path: Path | None = None  # what ``--config`` named, read again on reload
 
 
 def config_files(path: Path) -> list[Path]:
@@ -148,6 +149,9 @@ def _load_pack(
     except ValidationError as exc:
         return None, _pydantic_problems(label, lines, exc)
     problems, routing = _check_chain(label, lines, pack)
+    identity = pack.identity
+    if identity.oidc is None and identity.roles and settings.identity.oidc is not None:
+        identity = identity.model_copy(update={"oidc": settings.identity.oidc})
     if pack.lane is None:
         name = lane_name_from_pack(pack.pack.name)
         problems.append(Problem(
@@ -164,12 +168,14 @@ def _load_pack(
         allowed = frozenset(pack.lane.allowed_regions)
         store = (_resolve_store(pack.lane.store, path.parent) if pack.lane.store
                  else _default_store(settings, base, name))
-        oidc = pack.identity.oidc
+        oidc = identity.oidc
         if oidc is not None and oidc.region not in allowed:
-            key = "identity.oidc.region"
+            key = "identity.oidc.region" if pack.identity.oidc else "identity.roles"
+            where = "" if pack.identity.oidc else " (gateway.identity.oidc, used because identity.roles is set)"
             problems.append(Problem(
-                label, key, f"the identity provider is in region '{oidc.region}', outside lane.allowed_regions "
-                f"{sorted(allowed)}; use an identity provider in an allowed region", line_for(lines, key)))
+                label, key, f"the identity provider{where} is in region '{oidc.region}', outside "
+                f"lane.allowed_regions {sorted(allowed)}; use an identity provider in an allowed region",
+                line_for(lines, key)))
         for index, sink in enumerate(pack.sinks):
             if sink.region not in allowed:
                 key = f"sinks[{index}].region"
@@ -206,7 +212,7 @@ def _load_pack(
         raw_text=text,
         origin=(pack.lane.origin if pack.lane else None) or "",
         sinks=tuple(pack.sinks),
-        identity=pack.identity,
+        identity=identity,
     )
     return lane, problems
 
@@ -278,4 +284,6 @@ def load_config(path: Path) -> LoadedConfig:
             problems.append(Problem(str(file), "<file>", f"cannot read the file: {exc}"))
     if problems:
         raise ConfigError(problems)
-    return load_sources(sources, base=path if path.is_dir() else path.parent)
+    loaded = load_sources(sources, base=path if path.is_dir() else path.parent)
+    loaded.path = path
+    return loaded

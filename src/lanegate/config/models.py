@@ -273,6 +273,16 @@ class RateLimitSettings(_Strict):
     burst: int = Field(default=40, ge=1)
 
 
+class GatewayIdentity(_Strict):
+    """``gateway.identity`` — an identity provider declared once for every lane.
+
+    A lane uses it when the lane maps groups to roles (``identity.roles``) and declares no ``identity.oidc``
+    of its own; its region must then be one of that lane's ``allowed_regions``.
+    """
+
+    oidc: OidcSpec | None = None
+
+
 class GatewaySettings(_Strict):
     """``gateway:`` — process-wide settings."""
 
@@ -286,6 +296,8 @@ class GatewaySettings(_Strict):
     key_cache_seconds: float = Field(default=2.0, ge=0)
     checkpoint_seconds: float = Field(default=60.0, gt=0)
     sink_poll_seconds: float = Field(default=1.0, gt=0)
+    config_poll_seconds: float = Field(default=2.0, gt=0)
+    identity: GatewayIdentity = Field(default_factory=GatewayIdentity)
 
 
 class GatewayFile(_Strict):

@@ -180,8 +180,11 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         for stage in record.get("stages") or []:
             for entity, found in ((stage.get("detail") or {}).get("entities") or {}).items():
                 pii[f"{entity} {found.get('action', '?')}"] += int(found.get("count", 0))
+    packs = [f"{r.get('ts')}: {(r.get('pack') or {}).get('sha256', '?')[:16]} ({r.get('reason')})"
+             for r in records if r.get("decision") == "config_changed"]
     return {"records": len(records), "served": decisions.get("served", 0), "refused": decisions.get("refused", 0),
-            "targets_by_region": dict(sorted(targets.items())), "pii_actions": dict(sorted(pii.items()))}
+            "packs_put_in_force": packs, "targets_by_region": dict(sorted(targets.items())),
+            "pii_actions": dict(sorted(pii.items()))}
 
 
 def verify_bundle(path: Path, *, keys: list[VerifierKey] | None = None, previous: Path | None = None) -> Report:
@@ -258,7 +261,9 @@ def render(report: Report) -> str:
     summary = report.summary
     if summary:
         out.append(f"lane {summary['lane']} ({summary['origin']}), checkpoint size {summary['tree_size']}")
-        out.append(f"records: {summary['records']} (served {summary['served']}, refused {summary['refused']})")
+        out.append(f"records: {summary['records']} (served {summary['served']}, refused {summary['refused']}, "
+                   f"packs put in force {len(summary['packs_put_in_force'])})")
+        out.extend(f"  pack {line}" for line in summary["packs_put_in_force"])
         for target, count in summary["targets_by_region"].items():
             out.append(f"  target {target}: {count}")
         pii = summary["pii_actions"]

@@ -35,11 +35,29 @@ class Resolution:
 class Authenticator:
     def __init__(self, keys: KeyVerifier, lanes: Mapping[str, LaneConfig]) -> None:
         self._keys = keys
-        self._lanes = lanes
-        self._oidc = {name: OidcVerifier(lane.identity.oidc) for name, lane in lanes.items() if lane.identity.oidc}
+        self._lanes: Mapping[str, LaneConfig] = {}
+        self._oidc: dict[str, OidcVerifier] = {}
+        self.update(lanes)
+
+    def update(self, lanes: Mapping[str, LaneConfig]) -> None:
+        """Follow a configuration reload. One verifier (one JWKS cache) serves every lane trusting the same
+        identity provider settings, and survives a reload that keeps them."""
+        known = {v.spec.model_dump_json(): v for v in self._oidc.values()}
+        oidc = {}
+        for name, lane in lanes.items():
+            if lane.identity.oidc is not None:
+                spec = lane.identity.oidc.model_dump_json()
+                oidc[name] = known.setdefault(spec, OidcVerifier(lane.identity.oidc))
+        self._lanes, self._oidc = dict(lanes), oidc
 
     async def principal(self, authorization: str | None, lane: str, role: str | None = "caller") -> Principal:
         """The principal for ``lane``; 401 when unauthenticated, 403 when it lacks ``role`` there."""
+        principal = await self.authenticate(authorization, lane)
+        require_role(principal, role, lane)
+        return principal
+
+    async def authenticate(self, authorization: str | None, lane: str) -> Principal:
+        """Who the credential is in ``lane`` (any roles); 401 when unauthenticated, 403 for another lane's key."""
         token = bearer(authorization)
         verifier = self._oidc.get(lane)
         if token is None or verifier is None or token.startswith(f"{KEY_PREFIX}_"):
@@ -53,8 +71,6 @@ class Authenticator:
             groups = tuple(claim_at(claims, verifier.spec.groups_claim))
             principal = Principal("oidc", str(claims["sub"]), None, lane, verifier.issuer, groups,
                                   self._roles(lane, groups))
-        if role is not None and role not in principal.roles:
-            raise forbidden(f"This credential has no '{role}' role in lane '{lane}'.", "role_required")
         return principal
 
     async def refuse_unknown_lane(self, authorization: str | None, lane: str) -> Refusal:
@@ -80,3 +96,9 @@ class Authenticator:
             if roles:
                 lanes[name] = sorted(roles)
         return Resolution(principal, lanes)
+
+
+def require_role(principal: Principal, role: str | None, lane: str) -> None:
+    """403 ``role_required`` unless ``principal`` holds ``role`` (``None``: nothing required) in ``lane``."""
+    if role is not None and role not in principal.roles:
+        raise forbidden(f"This credential has no '{role}' role in lane '{lane}'.", "role_required")

@@ -1,43 +1,41 @@
 """The gateway as an ASGI application: endpoint routing, lifespan, and the lane ingress.
 
-Endpoints: ``/lanes/{lane}/v1/chat/completions``, ``/lanes/{lane}/v1/embeddings``, ``/lanes/{lane}/v1/models``,
-``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``. Everything is built once in :class:`Gateway` and
-passed in explicitly; there are no module globals.
+Lane endpoints live under ``/lanes/{lane}/v1/`` (see :mod:`lanegate.ingress.routes`); the process answers
+``/healthz``, ``/readyz``, ``/metrics`` and ``/openapi.json``. Everything is built once in :class:`Gateway`
+and passed in explicitly; there are no module globals.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
+from lanegate.config.lane import LaneConfig
 from lanegate.config.loader import LoadedConfig
 from lanegate.errors import Refusal, not_found
-from lanegate.exchange import Endpoint, Exchange
+from lanegate.exchange import Exchange
 from lanegate.identity.authenticator import Authenticator
 from lanegate.identity.keys import KeyVerifier
 from lanegate.ingress.http import HttpIO, Receive, Scope, Send
 from lanegate.ingress.openapi import build_openapi
-from lanegate.lanes import Lane
+from lanegate.ingress.routes import match
+from lanegate.laneset import LaneSet, ReloadRefused
 from lanegate.metrics import Metrics
+from lanegate.operations import Operations
 from lanegate.pipeline import Pipeline
 from lanegate.policy.stage import ResponseStage
 from lanegate.providers.base import Provider
 from lanegate.providers.openai_compat import OpenAICompatible
 from lanegate.routing.router import Router
-from lanegate.store.factory import open_store
+from lanegate.store.base import StoreUnavailable
 
 log = logging.getLogger("lanegate")
-
-LANE_ENDPOINTS: dict[str, tuple[str, Endpoint]] = {
-    "chat/completions": ("POST", "chat.completions"),
-    "embeddings": ("POST", "embeddings"),
-    "models": ("GET", "models"),
-    "whoami": ("GET", "whoami"),
-}
-
 
 def _method_not_allowed(allowed: str) -> Refusal:
     return Refusal(405, f"Method not allowed; use {allowed}.", type="invalid_request_error", code="method_not_allowed")
@@ -47,32 +45,55 @@ class Gateway:
     """The ASGI application. ``provider`` and ``response_stages`` may be injected (tests, embedding)."""
 
     def __init__(self, config: LoadedConfig, *, provider: Provider | None = None,
-                 response_stages: dict[str, list[ResponseStage]] | None = None) -> None:
+                 response_stages: dict[str, list[ResponseStage]] | None = None,
+                 reload_on_sighup: bool = False) -> None:
         self.config = config
         self.metrics = Metrics()
         self._own_provider = provider is None
         self.provider: Provider = provider or OpenAICompatible(config.settings.upstream)
-        self.lanes = {
-            name: Lane(lane, open_store(lane.store_url), config.settings.circuit_breaker,
-                       (response_stages or {}).get(name), config.settings.checkpoint_seconds, self.metrics,
-                       config.settings.sink_poll_seconds)
-            for name, lane in config.lanes.items()
-        }
-        keys = KeyVerifier({n: lane.store for n, lane in self.lanes.items()}, config.settings.key_cache_seconds)
+        self.lanes = LaneSet(config, self.metrics, response_stages, on_change=self._lanes_changed)
+        keys = KeyVerifier(self.lanes.stores, config.settings.key_cache_seconds)
         self.authenticator = Authenticator(keys, config.lanes)
         self.pipeline = Pipeline(config.settings, self.authenticator, Router(self.provider, self.metrics),
-                                 self.metrics)
+                                 self.metrics, Operations(self.authenticator, self.lanes))
         self._openapi = orjson.dumps(build_openapi())
+        self._reload_on_sighup = reload_on_sighup
+        self._reloading: set[asyncio.Task[None]] = set()
+
+    def _lanes_changed(self, configs: Mapping[str, LaneConfig]) -> None:
+        self.authenticator.update(configs)
 
     async def startup(self) -> None:
         if isinstance(self.provider, OpenAICompatible):
             await self.provider.start()
-        for lane in self.lanes.values():
-            await lane.start()
+        await self.lanes.start()
+        if self._reload_on_sighup:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+
+    def _on_sighup(self) -> None:
+        task = asyncio.create_task(self.reload_all("signal"))
+        self._reloading.add(task)
+        task.add_done_callback(self._reloading.discard)
+
+    async def reload_all(self, reason: str) -> None:
+        """Reload every lane's pack (``SIGHUP``); the outcome is logged."""
+        try:
+            result = await self.lanes.reload(None, None, reason)
+        except ReloadRefused as refused:
+            log.error("reload refused: %s %s", refused.message, "; ".join(refused.problems))
+            return
+        except StoreUnavailable as exc:
+            log.error("reload not applied: a lane store is unavailable (%s)", exc)
+            return
+        changed = [c.lane for c in result.changes if c.changed]
+        log.info("reloaded: %s", ", ".join(changed) if changed else "no pack changed")
+        for note in result.notes:
+            log.warning("reload: %s", note)
 
     async def shutdown(self) -> None:
-        for lane in self.lanes.values():
-            await lane.stop()
+        if self._reload_on_sighup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        await self.lanes.stop()
         if isinstance(self.provider, OpenAICompatible):
             await self.provider.stop()
 
@@ -94,7 +115,7 @@ class Gateway:
         await self._plain_request(http, path, scope["method"])
 
     async def _lane_request(self, http: HttpIO, path: str) -> None:
-        parts = path.split("/", 4)  # '', 'lanes', lane, 'v1', endpoint
+        parts = path.split("/", 4)  # '', 'lanes', lane, 'v1', rest
         lane = self.lanes.get(parts[2]) if len(parts) > 2 else None
         if lane is None:  # answered as a lane answers a credential not its own: lanes cannot be enumerated
             self.metrics.unrouted.labels("unknown_lane").inc()
@@ -102,16 +123,20 @@ class Gateway:
                                                                             parts[2] if len(parts) > 2 else ""))
             return
         http.lane = lane.name
-        route = LANE_ENDPOINTS.get(parts[4]) if len(parts) == 5 and parts[3] == "v1" else None
-        if route is None or http.scope["method"] != route[0]:  # refused, and recorded like any lane request
-            ex = Exchange(http.request_id, lane, "unrouted")
-            refusal = (not_found(f"Unknown endpoint {path!r}.", "not_found") if route is None
-                       else _method_not_allowed(route[0]))
-            await self.pipeline.refuse(ex, http, refusal)
+        try:
+            found = match(parts[4], http.scope["method"]) if len(parts) == 5 and parts[3] == "v1" else None
+        except Refusal as wrong_method:  # a known path with another method
+            await self.pipeline.refuse(Exchange(http.request_id, lane, "unrouted"), http, wrong_method)
             return
-        ex = Exchange(http.request_id, lane, route[1], authorization=http.header(b"authorization"),
-                      purpose=http.header(b"x-lanegate-purpose"))
-        await self.pipeline.serve(ex, http)
+        if found is None:  # refused, and recorded like any lane request
+            unknown = not_found(f"Unknown endpoint {path!r}.", "not_found")
+            await self.pipeline.refuse(Exchange(http.request_id, lane, "unrouted"), http, unknown)
+            return
+        route, path_id = found
+        ex = Exchange(http.request_id, lane, route.endpoint, authorization=http.header(b"authorization"),
+                      purpose=http.header(b"x-lanegate-purpose"), path_id=path_id,
+                      query=http.scope.get("query_string", b""))
+        await self.pipeline.serve(ex, http, route.role)
 
     async def _plain_request(self, http: HttpIO, path: str, method: str) -> None:
         if path not in {"/healthz", "/readyz", "/metrics", "/openapi.json"}:

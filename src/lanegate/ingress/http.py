@@ -6,7 +6,9 @@ Every response carries ``x-request-id`` and ``x-lanegate-lane``.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +21,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 JSON = b"application/json"
+FILE_CHUNK = 256 * 1024
 
 
 class HttpIO:
@@ -79,6 +82,19 @@ class HttpIO:
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": body})
         self.started = True
+
+    async def send_file(self, status: int, path: Path, content_type: bytes,
+                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        """Stream a file from disk in chunks (read off the event loop); its size is the content length."""
+        with await asyncio.to_thread(path.open, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            headers = self._headers(content_type, extra or [])
+            headers.append((b"content-length", str(size).encode()))
+            await self._send({"type": "http.response.start", "status": status, "headers": headers})
+            self.started = True
+            while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK):
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def respond_json(self, status: int, payload: Any) -> None:
         await self.respond(status, orjson.dumps(payload))

@@ -24,6 +24,7 @@ from lanegate.evidence.note import Checkpoint
 from lanegate.identity.keys import now_iso
 from lanegate.ledger.signing import ensure_key, sign_checkpoint, verifier_keys
 from lanegate.store.base import DecisionQuery, ExportJob, LaneStore
+from lanegate.store.sqlite_db import parse_sqlite_url
 
 FILTER_FIELDS = {"decision", "endpoint", "model", "target", "region", "principal", "error_code"}
 Progress = Callable[[int, int], None]
@@ -76,19 +77,41 @@ async def _consistency(store: LaneStore, size: int, extra: list[int]) -> list[di
 async def run_export(store: LaneStore, lane: LaneConfig, params: ExportParams, directory: Path,
                      progress: Progress | None = None) -> ExportJob:
     """Create the job, build the bundle in ``directory``, and return the finished (or failed) job."""
+    job = await start_export(store, params)
+    return await finish_export(store, lane, params, directory, job, progress)
+
+
+async def start_export(store: LaneStore, params: ExportParams) -> ExportJob:
+    """Record a new, running export job (so it is listed, with its progress, from the start)."""
     job = ExportJob(uuid.uuid4().hex[:12], "running", json.dumps(asdict(params)), now_iso(), 0, 0, None, None,
                     None, None)
     await store.jobs.create_export(job)
+    return job
+
+
+async def finish_export(store: LaneStore, lane: LaneConfig, params: ExportParams, directory: Path, job: ExportJob,
+                        progress: Progress | None = None) -> ExportJob:
+    """Build ``job``'s bundle; the job ends ``done`` or ``failed`` (with the reason), also when cancelled."""
     try:
         path, digest, total = await _build(store, lane, params, directory, job.id, progress)
-    except Exception as exc:
-        await store.jobs.update_export(job.id, status="failed", error=str(exc), finished_at=now_iso())
+    except BaseException as exc:
+        reason = "interrupted: the gateway stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
+        await asyncio.shield(store.jobs.update_export(job.id, status="failed", error=reason,
+                                                      finished_at=now_iso()))
         raise
     await store.jobs.update_export(job.id, status="done", path=str(path), sha256=digest, done=total, total=total,
                                    finished_at=now_iso())
     finished = await store.jobs.get_export(job.id)
     assert finished is not None
     return finished
+
+
+def default_exports_dir(lane: LaneConfig) -> Path:
+    """``exports/`` beside the lane's store file."""
+    try:
+        return parse_sqlite_url(lane.store_url)[0].parent / "exports"
+    except ValueError:
+        return Path("exports")
 
 
 async def _build(store: LaneStore, lane: LaneConfig, params: ExportParams, directory: Path, job_id: str,

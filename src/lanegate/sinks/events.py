@@ -20,7 +20,8 @@ API_ACTIVITY = 6003
 
 def to_event(row: StoredDecision, origin: str) -> dict[str, Any]:
     record = orjson.loads(row.body)
-    served = record["decision"] == "served"
+    configured = record["decision"] == "config_changed"
+    served = record["decision"] == "served" or configured
     route = record.get("route") or {}
     principal = record.get("principal") or {}
     event: dict[str, Any] = {
@@ -28,9 +29,9 @@ def to_event(row: StoredDecision, origin: str) -> dict[str, Any]:
         "class_name": "API Activity",
         "category_uid": 6,
         "category_name": "Application Activity",
-        "activity_id": 99,
-        "activity_name": "Route",
-        "type_uid": API_ACTIVITY * 100 + 99,
+        "activity_id": 3 if configured else 99,
+        "activity_name": "Update" if configured else "Route",
+        "type_uid": API_ACTIVITY * 100 + (3 if configured else 99),
         "time": int(datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp() * 1000),
         "severity_id": 1 if served else 3,
         "status": "Success" if served else "Failure",
@@ -39,7 +40,8 @@ def to_event(row: StoredDecision, origin: str) -> dict[str, Any]:
         "metadata": {"product": {"name": "Lanegate", "vendor_name": "Lanegate", "version": __version__},
                      "version": OCSF_VERSION, "uid": record["id"], "sequence": row.seq, "log_name": origin},
         "api": {"operation": record.get("endpoint"), "request": {"uid": record["id"]}},
-        "actor": {"user": {"name": principal.get("name"), "uid": principal.get("key_id")}},
+        "actor": {"user": {"name": principal.get("name") or principal.get("subject"),
+                           "uid": principal.get("key_id") or principal.get("issuer")}},
         "unmapped": {"lane": record.get("lane"), "jurisdiction": record.get("jurisdiction"),
                      "decision": record.get("decision"), "model": record.get("model"),
                      "pack": record.get("pack"), "record_hash": row.hash,
