@@ -1,0 +1,59 @@
+"""Text as detectors see it, with a way back to the caller's offsets.
+
+Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
+(full-width digits and letters, ligatures, superscripts...) are folded by NFKC, and invisible characters
+(zero-width spaces and joiners, word joiners, soft hyphens, byte-order marks) are dropped. Every character
+of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
+over exactly the original characters it covers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """``text`` as detectors see it; ``origin[i]`` is the original index of ``text[i]`` (``None``: identical)."""
+
+    text: str
+    origin: list[int] | None
+    original_length: int
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of the normalised span ``[start, end)``."""
+        if self.origin is None:
+            return start, end
+        first = self.origin[start] if start < len(self.origin) else self.original_length
+        last = self.origin[end - 1] + 1 if end > start else first
+        return first, last
+
+
+def normalize(text: str) -> Normalized:
+    """The normalised copy of ``text``. ASCII text (most prompts) is returned as it is, at no cost."""
+    if text.isascii():
+        return Normalized(text, None, len(text))
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for run in _NON_ASCII.finditer(text):
+        if run.start() > position:
+            pieces.append(text[position : run.start()])
+            origin.extend(range(position, run.start()))
+        for index in range(run.start(), run.end()):
+            char = text[index]
+            if char in INVISIBLE:
+                continue
+            folded = unicodedata.normalize("NFKC", char)
+            pieces.append(folded)
+            origin.extend([index] * len(folded))
+        position = run.end()
+    if position < len(text):
+        pieces.append(text[position:])
+        origin.extend(range(position, len(text)))
+    return Normalized("".join(pieces), origin, len(text))

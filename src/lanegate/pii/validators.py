@@ -1,0 +1,160 @@
+"""Checksums and format rules that confirm a candidate is the identifier it looks like.
+
+Each validator takes the candidate as matched (separators included) and answers ``True`` or ``False``; none
+raises. Where python-stdnum has the scheme, it is used; the few rules it lacks are written out with their
+source named.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from stdnum import iban, luhn
+from stdnum.es import dni, nie
+from stdnum.fr import nir
+from stdnum.gb import nhs
+from stdnum.iso7064 import mod_11_10
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+
+_SEPARATORS = re.compile(r"[\s.\-/]")
+# Numbers published as examples or never issued (SSA: area 000, 666, 900-999; group 00; serial 0000).
+_SSN_SAMPLES = frozenset({"078051120", "219099999", "457555462"})
+# HMRC: the first letter is not D, F, I, Q, U or V; the second not D, F, I, O, Q, U or V; these pairs are unused.
+_NINO = re.compile(r"^(?![DFIQUV])[A-Z](?![DFIOQUV])[A-Z]\d{6}[A-D]$")
+_NINO_UNUSED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def digits(value: str) -> str:
+    """``value`` without separators (spaces, dots, dashes, slashes)."""
+    return _SEPARATORS.sub("", value)
+
+
+def credit_card(value: str) -> bool:
+    number = digits(value)
+    if len(number) == 13 and number[0] != "4":  # Visa is the only scheme with 13-digit numbers
+        return False
+    return number.isdigit() and 12 <= len(number) <= 19 and len(set(number)) > 1 and luhn.is_valid(number)
+
+
+def iban_code(value: str) -> bool:
+    return iban.is_valid(digits(value).upper())
+
+
+def ip_address(value: str) -> bool:
+    candidate = value.strip("[]").split("%", 1)[0]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def us_ssn(value: str) -> bool:
+    separators = {c for c in value if not c.isdigit()}
+    if len(separators) > 1:  # 078-05.1120: mixed separators are not how an SSN is written
+        return False
+    number = digits(value)
+    if len(number) != 9 or not number.isdigit() or number in _SSN_SAMPLES or len(set(number)) == 1:
+        return False
+    area, group, serial = number[:3], number[3:5], number[5:]
+    return area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def us_itin(value: str) -> bool:
+    """IRS: nine digits, 9 first, the fourth and fifth in 50-65, 70-88, 90-92 or 94-99."""
+    number = digits(value)
+    if len(number) != 9 or not number.isdigit() or number[0] != "9":
+        return False
+    group = int(number[3:5])
+    return 50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 92 or 94 <= group <= 99
+
+
+def uk_nino(value: str) -> bool:
+    compact = digits(value).upper()
+    return bool(_NINO.match(compact)) and compact[:2] not in _NINO_UNUSED
+
+
+def uk_nhs(value: str) -> bool:
+    return nhs.is_valid(digits(value))
+
+
+def de_tax_id(value: str) -> bool:
+    """Steuer-IdNr: eleven digits, no leading zero, no digit more than three times in the first ten, and the
+    ISO 7064 MOD 11,10 check digit (the repetition rule of later issues is not required: older numbers
+    remain valid)."""
+    number = digits(value)
+    if len(number) != 11 or not number.isdigit() or number[0] == "0":
+        return False
+    if max(number[:10].count(d) for d in set(number[:10])) > 3:
+        return False
+    return mod_11_10.is_valid(number)
+
+
+def fr_nir(value: str) -> bool:
+    return nir.is_valid(digits(value).upper())
+
+
+def es_dni(value: str) -> bool:
+    compact = digits(value).upper()
+    return dni.is_valid(compact.zfill(9))
+
+
+def es_nie(value: str) -> bool:
+    return nie.is_valid(digits(value).upper())
+
+
+def it_fiscal_code(value: str) -> bool:
+    return codicefiscale.is_valid(value.upper())
+
+
+def nl_bsn(value: str) -> bool:
+    return bsn.is_valid(digits(value))
+
+
+def us_npi(value: str) -> bool:
+    """CMS: ten digits starting 1 or 2 whose Luhn check, computed with the prefix 80840, holds."""
+    number = digits(value)
+    if len(number) != 10 or number[0] not in "12" or len(set(number[:-1])) == 1:
+        return False
+    return luhn.is_valid("80840" + number)
+
+
+_DATE_LIKE = re.compile(r"(?:^|\D)(?:(0?[1-9]|[12]\d|3[01])[./-](0?[1-9]|1[0-2])[./-](?:\d{2}|\d{4})"
+                        r"|(?:19|20)\d{2}[./-](0?[1-9]|1[0-2])[./-](0?[1-9]|[12]\d|3[01]))(?:\D|$)")
+_ZIP_AND_NUMBER = re.compile(r"^\d{5} \d{1,4}$")
+_POSTAL = re.compile(r"^\d{4,5}-\d{3}$")  # PT and BR postal codes
+_NOT_A_PHONE_BEFORE = re.compile(r"(?:apt|apartment|suite|unit|no|licen[cs]e|account|order|invoice|policy|ref|zip|"
+                                 r"postal|postcode|plz|id)(?:\s+(?:number|no\.?|#|id))?(?:\s+(?:is|was))?\W{0,4}$",
+                                 re.IGNORECASE)
+_STREET_AFTER = re.compile(r"^,?[ \t]{1,4}(?:[A-Z][a-zà-ÿ]|(?i:(?:[a-z]+ )?(?:avenue|street|road|lane|drive|way|rue|"
+                           r"via|calle)\b))")
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d+$", re.IGNORECASE)
+
+
+def phone(value: str) -> bool:
+    """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date or a
+    dotted address, and not a single run of digits shorter than ten (a bare count or code)."""
+    number = _EXTENSION.sub("", value)
+    count = sum(c.isdigit() for c in number)
+    if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
+        return False
+    if _DATE_LIKE.search(number) or _POSTAL.match(number) or _ZIP_AND_NUMBER.match(number):
+        return False
+    if number.count(".") == 3 and "(" not in number and " " not in number:
+        return False
+    if number.isdigit() and count < 10:
+        return False
+    return len(set(digits(number).strip("+()"))) > 1
+
+
+def phone_in_place(text: str, start: int, end: int) -> bool:
+    """A short number (at most eight digits, no country code or area code in brackets) is not taken for a
+    phone number where it reads as a house or flat number (``Apt. 675 62314``, ``3747 3911 Fourth Avenue``) or
+    follows a word naming another kind of number (licence, account, order...)."""
+    value = text[start:end]
+    if "+" in value or "(" in value or sum(c.isdigit() for c in value) > 8:
+        return True
+    before = text[max(0, start - 24) : start]
+    return not (_NOT_A_PHONE_BEFORE.search(before) or _STREET_AFTER.match(text[end : end + 8]))
