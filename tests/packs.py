@@ -16,13 +16,14 @@ def target(tid: str, url: str, region: str, *, model: str = "m-upstream", aliase
 
 
 def pack(lane: str | None, regions: list[str], targets: list[dict[str, Any]], *,
-         routing: dict[str, Any] | None = None, chain: list[str] | None = None, **extra: Any) -> str:
+         routing: dict[str, Any] | None = None, chain: list[str] | None = None,
+         stages: dict[str, dict[str, Any]] | None = None, **extra: Any) -> str:
     doc: dict[str, Any] = {}
     if lane is not None:
         doc["lane"] = {"name": lane, "jurisdiction": lane.upper(), "allowed_regions": regions}
     doc["pack"] = {"name": f"{lane or 'nolane'}-pack", "version": "1.0.0"}
     doc["providers"] = {"targets": targets}
     doc["policies"] = {"chain": chain or ["data-routing-policy", "audit-logger"]}
-    doc["policy"] = {"data-routing-policy": routing or {"require_in_memory_only": True}}
+    doc["policy"] = {"data-routing-policy": routing or {"require_in_memory_only": True}, **(stages or {})}
     doc.update({k: v for k, v in extra.items() if v is not None})
     return yaml.safe_dump(doc, sort_keys=False)

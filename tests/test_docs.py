@@ -21,7 +21,9 @@ from lanegate.config.models import (
     LaneSpec,
     OidcSpec,
     PackMeta,
+    PiiDetectorOptions,
     RateLimitSettings,
+    RedactionOptions,
     RoutingPolicyOptions,
     SinkSpec,
     SyslogSink,
@@ -35,6 +37,16 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCKS = [(doc.name, block) for doc in DOCS for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S)]
 
 
+MINIMAL_PACK = """\
+lane: {name: eu, jurisdiction: EU, allowed_regions: [eu-central-1]}
+pack: {name: eu-pack, version: "1"}
+providers:
+  targets:
+    - {id: eu-a, base_url: "http://127.0.0.1:9/v1", model: m, region: eu-central-1,
+       data_policy: {zero_data_retention: true, training_opt_out: true, retention_days: 0}}
+"""
+
+
 @pytest.mark.parametrize(("doc", "block"), BLOCKS, ids=[f"{d}-{i}" for i, (d, _) in enumerate(BLOCKS)])
 def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path):
     if "gateway:" in block and "pack:" not in block:
@@ -46,6 +58,8 @@ def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path):
     if block.startswith("identity:"):
         IdentitySpec.model_validate(yaml.safe_load(block)["identity"])
         return
+    if block.startswith("policies:"):  # a fragment: placed in a minimal pack
+        block = MINIMAL_PACK + block
     config = load_sources([(tmp_path / f"{doc}.yaml", block)], base=tmp_path)
     assert config.lanes
 
@@ -56,10 +70,12 @@ def test_the_docs_have_examples():
 
 @pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
                                    GatewaySettings, UpstreamSettings, BreakerSettings, SyslogSink, WebhookSink,
-                                   JsonlSink, OidcSpec, IdentitySpec, RateLimitSettings, GatewayIdentity])
+                                   JsonlSink, OidcSpec, IdentitySpec, RateLimitSettings, GatewayIdentity,
+                                   PiiDetectorOptions, RedactionOptions])
 def test_every_configuration_key_is_documented(model: type[BaseModel]):
     reference = (ROOT / "docs" / "policy-packs.md").read_text()
     # the last form: a section's own key, documented through its members
-    forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`oidc.{}`", "`rate_limit.{}`", "`{}.")
+    forms = ("`{}`", "`upstream.{}`", "`circuit_breaker.{}`", "`oidc.{}`", "`rate_limit.{}`", "`redaction.{}`",
+             "`{}.")
     missing = [name for name in model.model_fields if not any(f.format(name) in reference for f in forms)]
     assert missing == []

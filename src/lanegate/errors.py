@@ -9,7 +9,7 @@ Exception tree::
     Refusal
     ├── 400 invalid_request_error   (invalid_json, invalid_type, missing_required_parameter, ...)
     ├── 401 authentication_error    (missing_api_key, invalid_api_key)
-    ├── 403 permission_error        (lane_forbidden, role_required)
+    ├── 403 permission_error        (lane_forbidden, role_required, pii_blocked)
     ├── 404 not_found_error         (model_not_found, not_found, record_not_found, export_not_found, ...)
     ├── 405 invalid_request_error   (method_not_allowed; with allow)
     ├── 408 invalid_request_error   (request_timeout)
@@ -33,9 +33,11 @@ class Refusal(Exception):
     """The gateway refuses the request with ``status`` and an OpenAI-shaped error body."""
 
     def __init__(self, status: int, message: str, *, type: str, code: str, param: str | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                 record: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.extra = extra or {}
+        self.extra = extra or {}  # more fields of the error object the caller gets
+        self.record = record or {}  # what the refusing stage wants in the decision record (no payload text)
         self.status = status
         self.message = message
         self.type = type

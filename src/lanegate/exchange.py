@@ -83,6 +83,7 @@ class Exchange:
     path_id: str | None = None  # the ``{id}`` of an operation's path
     query: bytes = b""
     operation: dict[str, Any] | None = None  # what an audit or admin operation did, as recorded
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # added by stages
     started: float = field(default_factory=time.perf_counter)
     ts: str = field(default_factory=now_iso)
     principal: Principal | None = None

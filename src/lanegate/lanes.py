@@ -35,6 +35,7 @@ from lanegate.store.base import LaneStore, StoreUnavailable
 
 log = logging.getLogger("lanegate.lanes")
 DIGEST_SECRET = "audit-digest"  # noqa: S105 - the name of a lane secret, not a secret
+PII_HASH_SECRET = "pii-hash"  # noqa: S105 - the name of a lane secret, not a secret
 #: Called with the pack digest another process put in force, when it differs from this process's.
 PackWatcher = Callable[[str], Awaitable[None]]
 
@@ -49,6 +50,7 @@ class LaneServices:
         self.origin = origin
         self.store = store
         self.digest_key = b""
+        self.pii_key = b""
         self.shippers: list[Shipper] = []
         self._metrics = metrics
         self._checkpoint_seconds = checkpoint_seconds
@@ -62,6 +64,7 @@ class LaneServices:
         """Open the store, read the digest key, make sure a signing key exists, start the background work."""
         await self.store.open()
         self.digest_key = await self.store.lane_secret(DIGEST_SECRET)
+        self.pii_key = await self.store.lane_secret(PII_HASH_SECRET)
         await ensure_key(self.store, self.origin)
         self._tasks.append(asyncio.create_task(self._checkpoint_loop(), name=f"checkpoints-{self.name}"))
         if watch is not None:
@@ -145,7 +148,7 @@ class Lane:
         self.name = config.name
         self.services = services
         self.store = services.store
-        self.request_stages: list[RequestStage] = build_request_stages(config)
+        self.request_stages: list[RequestStage] = build_request_stages(config, lambda: services.pii_key)
         self.response_stages: list[ResponseStage] = response_stages or []
         self.compliance = ComplianceTable(config)
         kept: dict[str, CircuitBreaker] = previous.breakers if previous is not None else {}

@@ -244,7 +244,8 @@ def _usage(value: object) -> dict[str, int] | None:
 
 
 def _target_header(ex: Exchange) -> list[tuple[bytes, bytes]]:
-    return [(b"x-lanegate-target", ex.selected.id.encode())] if ex.selected else []
+    target = [(b"x-lanegate-target", ex.selected.id.encode())] if ex.selected else []
+    return target + ex.response_headers
 
 
 def _uncancel() -> None:

@@ -92,7 +92,7 @@ def test_unknown_key_is_an_error_not_ignored(tmp_path):
     assert f"{path}:21:" in error
 
 
-@pytest.mark.parametrize("stage", ["pii-detector", "dlp-filter"])
+@pytest.mark.parametrize("stage", ["dlp-filter"])
 def test_unavailable_detection_stages_fail_loudly_with_or_without_options(tmp_path, stage):
     bare = EXAMPLE.replace("chain: [data-routing-policy", f"chain: [{stage}, data-routing-policy")
     assert any(f"stage '{stage}' is not available" in e for e in _errors(_write(tmp_path, bare)))
@@ -107,10 +107,15 @@ def test_options_for_a_stage_missing_from_the_chain_are_an_error(tmp_path):
                for e in errors)
 
 
-def test_sanitizing_requirements_need_a_sanitizing_stage(tmp_path):
+def test_sanitizing_requirements_need_a_sanitizing_stage_before_routing(tmp_path):
     path = _write(tmp_path, EXAMPLE.replace("sanitize_before_provider: false", "sanitize_before_provider: true"))
     assert any("policy.data-routing-policy.sanitize_before_provider: requires a sanitizing stage" in e
                for e in _errors(path))
+    after = EXAMPLE.replace("sanitize_before_provider: false", "sanitize_before_provider: true").replace(
+        "chain: [data-routing-policy, audit-logger]", "chain: [data-routing-policy, pii-detector, audit-logger]")
+    assert any("requires a sanitizing stage" in e for e in _errors(_write(tmp_path, after)))
+    before = after.replace("chain: [data-routing-policy, pii-detector,", "chain: [pii-detector, data-routing-policy,")
+    assert load_config(_write(tmp_path, before)).lanes
 
 
 def test_spilling_is_not_an_option(tmp_path):

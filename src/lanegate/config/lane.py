@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanegate.config.models import IdentitySpec, PackMeta, RoutingPolicyOptions, SinkSpec, TargetSpec
+from lanegate.config.models import (
+    IdentitySpec,
+    PackMeta,
+    PiiDetectorOptions,
+    RoutingPolicyOptions,
+    SinkSpec,
+    TargetSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class LaneConfig:
     origin: str = ""
     sinks: tuple[SinkSpec, ...] = ()
     identity: IdentitySpec = field(default_factory=IdentitySpec)
+    pii: PiiDetectorOptions | None = None
 
     def __post_init__(self) -> None:
         if not self.origin:

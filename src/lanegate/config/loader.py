@@ -21,20 +21,30 @@ from lanegate.config.models import (
     GatewayFile,
     GatewaySettings,
     PackFile,
+    PiiDetectorOptions,
     RoutingPolicyOptions,
     lane_name_from_pack,
 )
 from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES
 from lanegate.store.factory import store_url_problem
 
 #: Stages this build implements, with the model validating their options.
 STAGE_OPTIONS: dict[str, type[BaseModel]] = {
     "data-routing-policy": RoutingPolicyOptions,
+    "pii-detector": PiiDetectorOptions,
     "audit-logger": AuditLoggerOptions,
 }
 #: Stages defined by the pack format that this build cannot run yet. Naming one is a load error: a
 #: request must never pass a stage unseen because the stage was silently skipped.
-UNAVAILABLE_STAGES = {"pii-detector", "dlp-filter"}
+UNAVAILABLE_STAGES = {"dlp-filter"}
+#: Options of available stages that this build cannot honour yet; setting one is a load error, for the same
+#: reason: a pack must never believe it is protected by something that does not run.
+UNAVAILABLE_OPTIONS = {
+    "policy.pii-detector.scan_responses": (True, "scanning provider output is not available in this version"),
+    "policy.data-routing-policy.tokenize_sensitive_fields": (True, "tokenization is not available in this "
+                                                             "version"),
+}
 SANITIZING_STAGES = {"pii-detector"}
 
 
@@ -87,7 +97,34 @@ def _resolve_store(url: str, pack_dir: Path) -> str:
     return url
 
 
-def _check_chain(label: str, lines: LineMap, pack: PackFile) -> tuple[list[Problem], RoutingPolicyOptions | None]:
+def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> list[Problem]:
+    problems = []
+    actions = {"action": options.action, **{f"entities.{k}": a for k, a in options.entities.items()}}
+    for key, action in actions.items():
+        if action == "tokenize":
+            full = f"policy.pii-detector.{key}"
+            problems.append(Problem(label, full, "action 'tokenize' is not available in this version; use redact, "
+                                    "mask, hash or block", line_for(lines, full)))
+    for entity in options.entities:
+        if entity not in ALL_ENTITIES:
+            full = f"policy.pii-detector.entities.{entity}"
+            problems.append(Problem(label, full, f"unknown entity type '{entity}'; known types: "
+                                    f"{', '.join(sorted(ALL_ENTITIES))}", line_for(lines, full)))
+        elif entity in HEALTHCARE_ENTITIES and not options.healthcare_mode:
+            full = f"policy.pii-detector.entities.{entity}"
+            problems.append(Problem(label, full, f"'{entity}' is detected only with healthcare_mode: true; turn it "
+                                    "on or remove the entry", line_for(lines, full)))
+        elif entity in PCI_ENTITIES and not options.pci_mode:
+            full = f"policy.pii-detector.entities.{entity}"
+            problems.append(Problem(label, full, f"'{entity}' is detected only with pci_mode: true; turn it on or "
+                                    "remove the entry", line_for(lines, full)))
+    return problems
+
+
+ChainOptions = tuple[list[Problem], RoutingPolicyOptions | None, PiiDetectorOptions | None]
+
+
+def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
     problems: list[Problem] = []
     chain = pack.policies.chain
     known = set(STAGE_OPTIONS) | UNAVAILABLE_STAGES
@@ -109,6 +146,7 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> tuple[list[Probl
         problems.append(Problem(label, key, "audit-logger must be the last stage of the chain", line_for(lines, key)))
 
     routing: RoutingPolicyOptions | None = None
+    pii: PiiDetectorOptions | None = None
     for name, options in pack.policy.items():
         key = f"policy.{name}"
         if name not in known:
@@ -128,16 +166,30 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> tuple[list[Probl
             continue
         if isinstance(parsed, RoutingPolicyOptions):
             routing = parsed
+        if isinstance(parsed, PiiDetectorOptions):
+            pii = parsed
+            problems.extend(_check_pii(label, lines, parsed))
+        for field_name in type(parsed).model_fields:
+            full = f"{key}.{field_name}"
+            refused = UNAVAILABLE_OPTIONS.get(full)
+            if refused is not None and getattr(parsed, field_name) == refused[0]:
+                problems.append(Problem(label, full, f"{refused[1]}; remove it or set it to false (it is refused "
+                                        "rather than ignored, so no pack relies on it unknowingly)",
+                                        line_for(lines, full)))
     if "data-routing-policy" in chain and routing is None:
         routing = RoutingPolicyOptions()
-    if routing is not None and not SANITIZING_STAGES & set(chain):
+    if "pii-detector" in chain and pii is None:
+        pii = PiiDetectorOptions()
+    sanitized_first = "data-routing-policy" in chain and any(
+        s in chain[: chain.index("data-routing-policy")] for s in SANITIZING_STAGES)
+    if routing is not None and not sanitized_first:
         for flag in ("sanitize_before_provider", "tokenize_sensitive_fields"):
             if getattr(routing, flag):
                 key = f"policy.data-routing-policy.{flag}"
                 problems.append(Problem(
                     label, key, "requires a sanitizing stage (pii-detector) earlier in policies.chain; "
                     "set it to false or add the stage", line_for(lines, key)))
-    return problems, routing
+    return problems, routing, pii
 
 
 def _load_pack(
@@ -148,7 +200,7 @@ def _load_pack(
         pack = PackFile.model_validate(data)
     except ValidationError as exc:
         return None, _pydantic_problems(label, lines, exc)
-    problems, routing = _check_chain(label, lines, pack)
+    problems, routing, pii = _check_chain(label, lines, pack)
     identity = pack.identity
     if identity.oidc is None and identity.roles and settings.identity.oidc is not None:
         identity = identity.model_copy(update={"oidc": settings.identity.oidc})
@@ -213,6 +265,7 @@ def _load_pack(
         origin=(pack.lane.origin if pack.lane else None) or "",
         sinks=tuple(pack.sinks),
         identity=identity,
+        pii=pii,
     )
     return lane, problems
 

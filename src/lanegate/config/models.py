@@ -130,6 +130,38 @@ class RoutingPolicyOptions(_Strict):
     log_provider_selection: bool = True
 
 
+PiiAction = Literal["redact", "mask", "hash", "tokenize", "block"]
+ENTITY_NAME = r"^[A-Z][A-Z0-9_]{1,40}$"
+
+
+Language = Literal["en", "de", "fr", "es", "it", "nl"]
+
+
+def _languages() -> list[Language]:
+    return ["en", "de", "fr", "es", "it"]
+
+
+class RedactionOptions(_Strict):
+    """``policy.pii-detector.redaction`` — how a redacted value is written."""
+
+    marker_format: Literal["label", "fixed"] = "label"
+    include_metadata: bool = True
+
+
+class PiiDetectorOptions(_Strict):
+    """``policy.pii-detector`` — what personal data to find in requests and what to do with it."""
+
+    action: PiiAction = "redact"
+    entities: dict[Annotated[str, StringConstraints(pattern=ENTITY_NAME)], PiiAction] = Field(default_factory=dict)
+    healthcare_mode: bool = False
+    pci_mode: bool = False
+    redaction: RedactionOptions = Field(default_factory=RedactionOptions)
+    languages: list[Language] = Field(default_factory=lambda: _languages(), min_length=1)
+    allow_list: list[str] = Field(default_factory=list)
+    mask_keep: int = Field(default=4, ge=0, le=8)
+    scan_responses: bool = False
+
+
 class AuditLoggerOptions(_Strict):
     """``policy.audit-logger`` — accepted for compatibility; the decision record is always written."""
 

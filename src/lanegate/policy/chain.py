@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from lanegate.config.lane import LaneConfig
 from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
+from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
 from lanegate.policy.stage import RequestStage
 
 log = logging.getLogger("lanegate.policy")
 
 
-def build_request_stages(lane: LaneConfig) -> list[RequestStage]:
-    """The request stages of ``lane`` in chain order. The loader has already refused unknown stages."""
+def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes]) -> list[RequestStage]:
+    """The request stages of ``lane`` in chain order. The loader has already refused unknown stages.
+    ``hash_key`` gives the lane secret the ``hash`` operator uses (read when the lane's store is open)."""
     stages: list[RequestStage] = []
     for name in lane.chain:
         if name == "data-routing-policy":
             assert lane.routing is not None
             stages.append(DataRoutingStage(lane.routing))
+        elif name == "pii-detector":
+            assert lane.pii is not None
+            stages.append(PiiDetectorStage(lane.pii, hash_key))
         elif name == "audit-logger":
             stages.append(AuditLoggerStage())
         else:  # pragma: no cover - the loader refuses these; refuse again rather than skip
@@ -32,8 +38,8 @@ async def run_request_chain(stages: list[RequestStage], exchange: Exchange) -> N
     for stage in stages:
         try:
             outcome = await stage.on_request(exchange)
-        except Refusal:
-            exchange.stages.append(StageOutcome(stage.name, "refuse"))
+        except Refusal as refusal:
+            exchange.stages.append(StageOutcome(stage.name, "refuse", refusal.record))
             raise
         except Exception as exc:
             log.exception("policy stage failed", extra={"stage": stage.name, "request_id": exchange.request_id})
