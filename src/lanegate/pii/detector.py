@@ -14,10 +14,10 @@ from lanegate.pii.context import words
 from lanegate.pii.entities import ALL_ENTITIES, Finding
 from lanegate.pii.normalize import normalize
 from lanegate.pii.recognizers import RULES, Rule
+from lanegate.pii.scan import Numbers, numbers
 
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 24
-_DIGIT = re.compile(r"\d")
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
 
@@ -47,14 +47,22 @@ class Detector:
         normal = normalize(text)
         body = normal.text
         lower = body.lower()
-        has_digit = _DIGIT.search(body) is not None
+        digits = numbers(body)
         found: list[Finding] = []
         for rule in self._rules:
-            if rule.digits and not has_digit:
+            if rule.digits and digits is None:
                 continue
             if rule.trigger and not any(t in lower for t in rule.trigger):
                 continue
-            found.extend(self._apply(rule, body, lower))
+            if rule.required and not any(w in lower for w in self._context.get(rule.context or "", ())):
+                continue
+            if rule.window is not None:
+                found.extend(self._around_triggers(rule, body, lower))
+            elif digits is not None and (rule.cluster or rule.run):
+                if digits.admits(rule.cluster, rule.run):
+                    found.extend(self._apply(rule, body, lower, digits))
+            else:
+                found.extend(self._apply(rule, body, lower))
         findings = []
         for item in _resolve(found):
             start, end = normal.span(item.start, item.end)
@@ -63,12 +71,65 @@ class Detector:
             findings.append(Finding(item.entity, start, end, item.score))
         return findings
 
-    def _apply(self, rule: Rule, body: str, lower: str) -> Iterable[Finding]:
+    def _around_triggers(self, rule: Rule, body: str, lower: str) -> set[Finding]:
+        """Matches of ``rule`` near its trigger words only (a window around each occurrence)."""
+        assert rule.window is not None
+        if rule.backscan is not None:
+            return self._from_backscan(rule, body, lower)
+        before, after = rule.window
+        regions: list[list[int]] = []
+        for trigger in rule.trigger:
+            position = lower.find(trigger)
+            while position >= 0:
+                regions.append([max(0, position - before), position + len(trigger) + after])
+                position = lower.find(trigger, position + 1)
+        regions.sort()
+        merged: list[list[int]] = []
+        for region in regions:
+            if merged and region[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], region[1])
+            else:
+                merged.append(region)
+        found: set[Finding] = set()
+        for start, end in merged:
+            found.update(self._apply(rule, body, lower, None, start, end))
+        return found
+
+    def _from_backscan(self, rule: Rule, body: str, lower: str) -> set[Finding]:
+        assert rule.window is not None and rule.backscan is not None
+        limit, allowed = rule.window[0], rule.backscan
+        found: set[Finding] = set()
+        covered = -1
+        for trigger in rule.trigger:
+            position = lower.find(trigger)
+            while position >= 0:
+                if position >= covered:
+                    start = position
+                    while start > 0 and position - start < limit and body[start - 1] in allowed:
+                        start -= 1
+                    for item in self._apply(rule, body, lower, None, start, position + rule.window[1], once=True):
+                        found.add(item)
+                        covered = item.end
+                position = lower.find(trigger, position + 1)
+        return found
+
+    def _apply(self, rule: Rule, body: str, lower: str, digits: Numbers | None = None, start_at: int = 0,
+               end_at: int | None = None, *, once: bool = False) -> Iterable[Finding]:
         context = self._context.get(rule.context) if rule.context else None
-        for match in rule.pattern.finditer(body):
+        view = digits.view if digits is not None else body
+        end = len(view) if end_at is None else min(end_at, len(view))
+        if once:  # one attempt from each of the first few starts (a leading dot is not part of a local part)
+            attempts = (rule.pattern.match(view, s, end) for s in range(start_at, min(start_at + 3, end)))
+            first = next((m for m in attempts if m is not None), None)
+            matches: Iterable[re.Match[str]] = [first] if first is not None else []
+        else:
+            matches = rule.pattern.finditer(view, start_at, end)
+        for match in matches:
             start, end = match.span(rule.group)
             if rule.validate is not None and not rule.validate(match.group(rule.group)):
                 continue
+            if digits is not None and view is not body:
+                start, end = digits.to_text(start), digits.to_text(end - 1) + 1
             if rule.check is not None and not rule.check(body, start, end):
                 continue
             score = rule.score
