@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from lanegate.pii import validators as v
 
 I = re.IGNORECASE  # noqa: E741 - the flag's usual short name
-_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|"
-           r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|"
-           r"marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|"
-           r"maggio|giugno|luglio|settembre|ottobre|dicembre)")
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|"
+    r"marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|"
+    r"maggio|giugno|luglio|settembre|ottobre|dicembre)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,78 +61,275 @@ _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _HEX_COLON = frozenset("0123456789abcdefABCDEF:")
 
 RULES: tuple[Rule, ...] = (
-    _rule("EMAIL_ADDRESS", r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-          r"(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![\w-])", 0.95, trigger=("@",), digits=False, window=(64, 260),
-          backscan=_EMAIL_LOCAL),
-    _rule("URL_CREDENTIALS", r"\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@]{1,128}:[^\s/@]{1,256}@[^\s/?#]{1,253}", 0.95, I,
-          trigger=("://",), digits=False, window=(20, 700)),
-    _rule("SECRET", r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"
-          r"|sk-(?:proj-|ant-(?:api\d{2}-)?)?[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
-          r"|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|lgk_[a-z0-9-]{1,63}_[A-Za-z0-9_-]{32,}"
-          r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?![\w-])", 0.95,
-          trigger=("akia", "asia", "gh", "sk-", "xox", "aiza", "k_live_", "k_test_", "lgk_", "eyj"), digits=False),
-    _rule("SECRET", r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/=\s:,-]{0,16384}?-----END [A-Z ]{0,20}"
-          r"PRIVATE KEY-----", 0.99, trigger=("private key",), digits=False),
-    _rule("IP_ADDRESS", r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.\d)", 0.9,
-          validate=v.ip_address, trigger=(".",), cluster=(4, 12)),
-    _rule("IP_ADDRESS", r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
-          r"(?:%[A-Za-z0-9]{1,16})?(?![\w:]|\.\w)", 0.9, validate=v.ip_address, trigger=(":",), digits=False,
-          window=(39, 60), backscan=_HEX_COLON),
-    _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{4}\1\d{4}\1\d{1,7}(?![\w-])", 0.9, validate=v.credit_card,
-          cluster=(12, 19)),
-    _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{6}\1\d{4,5}(?![\w-])", 0.9, validate=v.credit_card,
-          cluster=(14, 15)),  # Amex
+    _rule(
+        "EMAIL_ADDRESS",
+        r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+        r"(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![\w-])",
+        0.95,
+        trigger=("@",),
+        digits=False,
+        window=(64, 260),
+        backscan=_EMAIL_LOCAL,
+    ),
+    _rule(
+        "URL_CREDENTIALS",
+        r"\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@]{1,128}:[^\s/@]{1,256}@[^\s/?#]{1,253}",
+        0.95,
+        I,
+        trigger=("://",),
+        digits=False,
+        window=(20, 700),
+    ),
+    _rule(
+        "SECRET",
+        r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"
+        r"|sk-(?:proj-|ant-(?:api\d{2}-)?)?[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
+        r"|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|lgk_[a-z0-9-]{1,63}_[A-Za-z0-9_-]{32,}"
+        r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?![\w-])",
+        0.95,
+        trigger=("akia", "asia", "gh", "sk-", "xox", "aiza", "k_live_", "k_test_", "lgk_", "eyj"),
+        digits=False,
+    ),
+    _rule(
+        "SECRET",
+        r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/=\s:,-]{0,16384}?-----END [A-Z ]{0,20}"
+        r"PRIVATE KEY-----",
+        0.99,
+        trigger=("private key",),
+        digits=False,
+    ),
+    _rule(
+        "IP_ADDRESS",
+        r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.\d)",
+        0.9,
+        validate=v.ip_address,
+        trigger=(".",),
+        cluster=(4, 12),
+    ),
+    _rule(
+        "IP_ADDRESS",
+        r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+        r"(?:%[A-Za-z0-9]{1,16})?(?![\w:]|\.\w)",
+        0.9,
+        validate=v.ip_address,
+        trigger=(":",),
+        digits=False,
+        window=(39, 60),
+        backscan=_HEX_COLON,
+    ),
+    _rule(
+        "CREDIT_CARD",
+        r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{4}\1\d{4}\1\d{1,7}(?![\w-])",
+        0.9,
+        validate=v.credit_card,
+        cluster=(12, 19),
+    ),
+    _rule(
+        "CREDIT_CARD",
+        r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{6}\1\d{4,5}(?![\w-])",
+        0.9,
+        validate=v.credit_card,
+        cluster=(14, 15),
+    ),  # Amex
     _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{11,18}(?![\w-])", 0.9, validate=v.credit_card, run=(12, 19)),
-    _rule("IBAN_CODE", r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?(?![\w])",
-          0.95, validate=v.iban_code, run=(2, 34)),
-    _rule("US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{2}([- .])\d{2}\1\d{4}(?![\w-])", 0.85, validate=v.us_ssn, cluster=(9, 9)),
-    _rule("US_SSN", r"[0-9](?<![\w-][0-9])(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})(?![\w-])", 0.6, validate=v.us_ssn, cluster=(9, 9)),
+    _rule(
+        "IBAN_CODE",
+        r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?(?![\w])",
+        0.95,
+        validate=v.iban_code,
+        run=(2, 34),
+    ),
+    _rule(
+        "US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{2}([- .])\d{2}\1\d{4}(?![\w-])", 0.85, validate=v.us_ssn, cluster=(9, 9)
+    ),
+    _rule(
+        "US_SSN",
+        r"[0-9](?<![\w-][0-9])(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})(?![\w-])",
+        0.6,
+        validate=v.us_ssn,
+        cluster=(9, 9),
+    ),
     _rule("US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{8}(?![\w-])", 0.4, validate=v.us_ssn, run=(9, 9)),
     _rule("US_ITIN", r"9(?<![\w-]9)\d{2}([- ]?)[5-9]\d\1\d{4}(?![\w-])", 0.9, validate=v.us_itin, cluster=(9, 9)),
-    _rule("US_ITIN", r"9(?<![\w-]9)(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})(?![\w-])", 0.6, validate=v.us_itin,
-          cluster=(9, 9)),
-    _rule("UK_NINO", r"(?<![\w])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![\w])", 0.85, validate=v.uk_nino,
-          cluster=(6, 6)),
-    _rule("DE_TAX_ID", r"[0-9](?<![\w-][0-9])[0-9] ?\d{3} ?\d{3} ?\d{3}(?![\w-])", 0.7, validate=v.de_tax_id, cluster=(11, 11)),
-    _rule("FR_NIR", r"[12](?<![\w][12]) ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?![\w])", 0.85,
-          validate=v.fr_nir, cluster=(13, 15)),
+    _rule(
+        "US_ITIN",
+        r"9(?<![\w-]9)(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})(?![\w-])",
+        0.6,
+        validate=v.us_itin,
+        cluster=(9, 9),
+    ),
+    _rule(
+        "UK_NINO",
+        r"(?<![\w])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![\w])",
+        0.85,
+        validate=v.uk_nino,
+        cluster=(6, 6),
+    ),
+    _rule(
+        "DE_TAX_ID",
+        r"[0-9](?<![\w-][0-9])[0-9] ?\d{3} ?\d{3} ?\d{3}(?![\w-])",
+        0.7,
+        validate=v.de_tax_id,
+        cluster=(11, 11),
+    ),
+    _rule(
+        "FR_NIR",
+        r"[12](?<![\w][12]) ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?![\w])",
+        0.85,
+        validate=v.fr_nir,
+        cluster=(13, 15),
+    ),
     _rule("ES_DNI", r"[0-9](?<![\w][0-9])[0-9]{6,7}[- ]?[A-Za-z](?![\w])", 0.8, validate=v.es_dni, run=(7, 8)),
     _rule("ES_NIE", r"(?<![\w])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])", 0.85, validate=v.es_nie, run=(7, 7)),
-    _rule("IT_FISCAL_CODE", r"(?<![\w])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
-          r"[0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\w])", 0.9, validate=v.it_fiscal_code, run=(2, 3)),
-    _rule("NL_BSN", r"[0-9](?<![\w-][0-9])(?:[0-9]{8}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})(?![\w-])", 0.85, validate=v.nl_bsn,
-          context="NL_BSN", required=True, cluster=(9, 9)),
+    _rule(
+        "IT_FISCAL_CODE",
+        r"(?<![\w])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
+        r"[0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\w])",
+        0.9,
+        validate=v.it_fiscal_code,
+        run=(2, 3),
+    ),
+    _rule(
+        "NL_BSN",
+        r"[0-9](?<![\w-][0-9])(?:[0-9]{8}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})(?![\w-])",
+        0.85,
+        validate=v.nl_bsn,
+        context="NL_BSN",
+        required=True,
+        cluster=(9, 9),
+    ),
     _rule("PASSPORT", r"(?<![\w])[A-Za-z]{2}\d{7}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(7, 7)),
     _rule("PASSPORT", r"(?<![\w])[A-Za-z]{3}\d{6}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(6, 6)),
     _rule("PASSPORT", r"(?<![\w])[A-Za-z]\d{8}(?![\w])", 0.4, context="PASSPORT", boost=0.55, run=(8, 8)),
-    _rule("PASSPORT", r"(?<![\w])(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
-          r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})(?![\w])", 0.95, context="PASSPORT", required=True, run=(1, 9)),
-    _rule("DATE_OF_BIRTH", r"(?<![\w])(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
-          rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})"
-          r"(?![\w])", 0.85, I, context="DATE_OF_BIRTH", required=True, run=(1, 4)),
-    _rule("PHONE_NUMBER", r"[+(0-9](?<![\w+-][+(0-9])(?=[0-9 ().+-]{6})(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?|(?<=\()\d{1,5}\)[ .-]?|)"
-          r"[0-9]{0,12}(?:[ .-][0-9]{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?[0-9]{1,6})?(?![\w])", 0.5, validate=v.phone,
-          context="PHONE_NUMBER", boost=0.2, check=v.phone_in_place, cluster=(7, 15)),
+    _rule(
+        "PASSPORT",
+        r"(?<![\w])(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
+        r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})(?![\w])",
+        0.95,
+        context="PASSPORT",
+        required=True,
+        run=(1, 9),
+    ),
+    _rule(
+        "DATE_OF_BIRTH",
+        r"(?<![\w])(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+        rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})"
+        r"(?![\w])",
+        0.85,
+        I,
+        context="DATE_OF_BIRTH",
+        required=True,
+        run=(1, 4),
+    ),
+    _rule(
+        "PHONE_NUMBER",
+        r"[+(0-9](?<![\w+-][+(0-9])(?=[0-9 ().+-]{6})"
+        r"(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?|(?<=\()\d{1,5}\)[ .-]?|)"
+        r"[0-9]{0,12}(?:[ .-][0-9]{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?[0-9]{1,6})?(?![\w])",
+        0.5,
+        validate=v.phone,
+        context="PHONE_NUMBER",
+        boost=0.2,
+        check=v.phone_in_place,
+        cluster=(7, 15),
+    ),
     # healthcare_mode
-    _rule("UK_NHS", r"[0-9](?<![\w-][0-9])[0-9]{2}([- ]?)\d{3}\1\d{4}(?![\w-])", 0.75, validate=v.uk_nhs, cluster=(10, 10)),
+    _rule(
+        "UK_NHS", r"[0-9](?<![\w-][0-9])[0-9]{2}([- ]?)\d{3}\1\d{4}(?![\w-])", 0.75, validate=v.uk_nhs, cluster=(10, 10)
+    ),
     _rule("US_NPI", r"[12](?<![\w-][12])\d{3}([- ]?)\d{3}\1\d{3}(?![\w-])", 0.8, validate=v.us_npi, cluster=(10, 10)),
-    _rule("MEDICAL_RECORD_NUMBER", r"(?:mrn|medical record(?: number| no\.?)?|patient (?:id|number)|chart number|"
-          r"patientennummer|fallnummer)\s{0,3}[:#]?\s{0,3}([A-Za-z]{0,3}[-]?\d[\dA-Za-z-]{3,15})(?![\w])", 0.85, I,
-          group=1, trigger=("mrn", "medical record", "patient", "chart number", "fallnummer"), window=(0, 60)),
+    _rule(
+        "MEDICAL_RECORD_NUMBER",
+        r"(?:mrn|medical record(?: number| no\.?)?|patient (?:id|number)|chart number|"
+        r"patientennummer|fallnummer)\s{0,3}[:#]?\s{0,3}([A-Za-z]{0,3}[-]?\d[\dA-Za-z-]{3,15})(?![\w])",
+        0.85,
+        I,
+        group=1,
+        trigger=("mrn", "medical record", "patient", "chart number", "fallnummer"),
+        window=(0, 60),
+    ),
     # pci_mode
-    _rule("CARD_EXPIRY", r"(?<![\w/])(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}(?![\w/])", 0.85, context="CARD_EXPIRY",
-          required=True, run=(2, 4)),
-    _rule("CARD_CVV", r"(?:cvv2?|cvc2?|cid|security code)\W{0,3}(\d{3,4})(?![\w])", 0.9, I, group=1,
-          trigger=("cvv", "cvc", "cid", "security code"), window=(0, 24)),
+    _rule(
+        "CARD_EXPIRY",
+        r"(?<![\w/])(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}(?![\w/])",
+        0.85,
+        context="CARD_EXPIRY",
+        required=True,
+        run=(2, 4),
+    ),
+    _rule(
+        "CARD_CVV",
+        r"(?:cvv2?|cvc2?|cid|security code)\W{0,3}(\d{3,4})(?![\w])",
+        0.9,
+        I,
+        group=1,
+        trigger=("cvv", "cvc", "cid", "security code"),
+        window=(0, 24),
+    ),
     # light context-based persons and addresses (the NER backend is optional)
-    _rule("PERSON", r"(?:\b(?:my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|madame|"
-          r"señor|señora|signor|signora) )((?:[A-Z][a-zà-ÿ'\u2019-]+)(?: [A-Z][a-zà-ÿ'\u2019-]+){0,2})", 0.6,
-          digits=False, group=1, trigger=("name", "i am", "i'm", "mr", "ms", "miss", "dr", "herr", "frau", "monsieur",
-                                          "madame", "señor", "señora", "signor"), window=(1, 80)),
-    _rule("STREET_ADDRESS", r"\b\d{1,5}[A-Za-z]?,? (?:[A-Z][\w'.-]*\.? ){0,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|"
-          r"Boulevard|Blvd\.?|Lane|Ln\.|Drive|Dr\.|Way|Court|Ct\.|Place|Pl\.|Square|Sq\.|Terrace|Parkway|Highway|"
-          r"Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse)(?![\w])", 0.6, run=(1, 5),
-          trigger=("street", "st.", "avenue", "ave", "road", "rd.", "boulevard", "blvd", "lane", "ln.", "drive",
-                   "dr.", "way", "court", "ct.", "place", "pl.", "square", "sq.", "terrace", "parkway", "highway",
-                   "straße", "strasse", "str.", "weg", "allee", "platz", "gasse"), window=(90, 12)),
+    _rule(
+        "PERSON",
+        r"(?:\b(?:my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|madame|"
+        r"señor|señora|signor|signora) )((?:[A-Z][a-zà-ÿ'\u2019-]+)(?: [A-Z][a-zà-ÿ'\u2019-]+){0,2})",
+        0.6,
+        digits=False,
+        group=1,
+        trigger=(
+            "name",
+            "i am",
+            "i'm",
+            "mr",
+            "ms",
+            "miss",
+            "dr",
+            "herr",
+            "frau",
+            "monsieur",
+            "madame",
+            "señor",
+            "señora",
+            "signor",
+        ),
+        window=(1, 80),
+    ),
+    _rule(
+        "STREET_ADDRESS",
+        r"\b\d{1,5}[A-Za-z]?,? (?:[A-Z][\w'.-]*\.? ){0,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|"
+        r"Boulevard|Blvd\.?|Lane|Ln\.|Drive|Dr\.|Way|Court|Ct\.|Place|Pl\.|Square|Sq\.|Terrace|Parkway|Highway|"
+        r"Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse)(?![\w])",
+        0.6,
+        run=(1, 5),
+        trigger=(
+            "street",
+            "st.",
+            "avenue",
+            "ave",
+            "road",
+            "rd.",
+            "boulevard",
+            "blvd",
+            "lane",
+            "ln.",
+            "drive",
+            "dr.",
+            "way",
+            "court",
+            "ct.",
+            "place",
+            "pl.",
+            "square",
+            "sq.",
+            "terrace",
+            "parkway",
+            "highway",
+            "straße",
+            "strasse",
+            "str.",
+            "weg",
+            "allee",
+            "platz",
+            "gasse",
+        ),
+        window=(90, 12),
+    ),
 )
