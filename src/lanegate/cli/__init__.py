@@ -9,6 +9,7 @@ from lanegate.cli.check import check
 from lanegate.cli.demo import demo
 from lanegate.cli.events import audit_app, events_app
 from lanegate.cli.identity import whoami
+from lanegate.cli.scan import scan
 from lanegate.cli.serve import serve
 
 app = typer.Typer(name="lanegate", help="Data-residency gateway for AI traffic.", no_args_is_help=True,
@@ -18,6 +19,7 @@ app.command()(check)
 app.command()(demo)
 app.command()(evidence.verify)
 app.command()(whoami)
+app.command()(scan)
 app.add_typer(events_app, name="events")
 events_app.command()(evidence.show)
 app.add_typer(keys.app, name="keys")
