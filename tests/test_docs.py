@@ -13,6 +13,7 @@ from lanegate.config import load_sources
 from lanegate.config.models import (
     BreakerSettings,
     DataPolicy,
+    DlpFilterOptions,
     GatewayFile,
     GatewayIdentity,
     GatewaySettings,
@@ -71,7 +72,7 @@ def test_the_docs_have_examples():
 @pytest.mark.parametrize("model", [LaneSpec, PackMeta, TargetSpec, DataPolicy, RoutingPolicyOptions,
                                    GatewaySettings, UpstreamSettings, BreakerSettings, SyslogSink, WebhookSink,
                                    JsonlSink, OidcSpec, IdentitySpec, RateLimitSettings, GatewayIdentity,
-                                   PiiDetectorOptions, RedactionOptions])
+                                   PiiDetectorOptions, RedactionOptions, DlpFilterOptions])
 def test_every_configuration_key_is_documented(model: type[BaseModel]):
     reference = (ROOT / "docs" / "policy-packs.md").read_text()
     # the last form: a section's own key, documented through its members

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lanegate.config.models import (
+    DlpFilterOptions,
     IdentitySpec,
     PackMeta,
     PiiDetectorOptions,
@@ -37,6 +38,7 @@ class LaneConfig:
     sinks: tuple[SinkSpec, ...] = ()
     identity: IdentitySpec = field(default_factory=IdentitySpec)
     pii: PiiDetectorOptions | None = None
+    dlp: DlpFilterOptions | None = None
 
     def __post_init__(self) -> None:
         if not self.origin:

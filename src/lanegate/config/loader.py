@@ -18,6 +18,7 @@ from lanegate.config.errors import ConfigError, Problem
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import (
     AuditLoggerOptions,
+    DlpFilterOptions,
     GatewayFile,
     GatewaySettings,
     PackFile,
@@ -26,6 +27,7 @@ from lanegate.config.models import (
     lane_name_from_pack,
 )
 from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+from lanegate.dlp import PatternError, compile_patterns
 from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES
 from lanegate.store.factory import store_url_problem
 
@@ -33,15 +35,14 @@ from lanegate.store.factory import store_url_problem
 STAGE_OPTIONS: dict[str, type[BaseModel]] = {
     "data-routing-policy": RoutingPolicyOptions,
     "pii-detector": PiiDetectorOptions,
+    "dlp-filter": DlpFilterOptions,
     "audit-logger": AuditLoggerOptions,
 }
-#: Stages defined by the pack format that this build cannot run yet. Naming one is a load error: a
-#: request must never pass a stage unseen because the stage was silently skipped.
-UNAVAILABLE_STAGES = {"dlp-filter"}
-#: Options of available stages that this build cannot honour yet; setting one is a load error, for the same
-#: reason: a pack must never believe it is protected by something that does not run.
+#: Options this build cannot honour yet; setting one is a load error: a pack must never believe it is
+#: protected by something that does not run.
 UNAVAILABLE_OPTIONS = {
     "policy.pii-detector.scan_responses": (True, "scanning provider output is not available in this version"),
+    "policy.dlp-filter.scan_responses": (True, "scanning provider output is not available in this version"),
     "policy.data-routing-policy.tokenize_sensitive_fields": (True, "tokenization is not available in this "
                                                              "version"),
 }
@@ -121,24 +122,30 @@ def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> list[
     return problems
 
 
-ChainOptions = tuple[list[Problem], RoutingPolicyOptions | None, PiiDetectorOptions | None]
+ChainOptions = tuple[list[Problem], RoutingPolicyOptions | None, PiiDetectorOptions | None,
+                     DlpFilterOptions | None]
+
+
+def _check_dlp(label: str, lines: LineMap, options: DlpFilterOptions) -> list[Problem]:
+    try:
+        compile_patterns(options.detect_patterns)
+    except PatternError as exc:
+        key = f"policy.dlp-filter.detect_patterns[{exc.index}]"
+        return [Problem(label, key, f"not a valid pattern ({exc}); patterns use RE2 syntax, which has no "
+                        "backreferences or lookaround and always matches in linear time", line_for(lines, key))]
+    return []
 
 
 def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
     problems: list[Problem] = []
     chain = pack.policies.chain
-    known = set(STAGE_OPTIONS) | UNAVAILABLE_STAGES
+    known = set(STAGE_OPTIONS)
     for index, stage in enumerate(chain):
         key = f"policies.chain[{index}]"
         line = line_for(lines, key)
         if stage not in known:
             known_list = ", ".join(sorted(known))
             problems.append(Problem(label, key, f"unknown stage '{stage}'; known stages: {known_list}", line))
-        elif stage in UNAVAILABLE_STAGES:
-            problems.append(Problem(
-                label, key,
-                f"stage '{stage}' is not available in this version of Lanegate; remove it from the chain "
-                "(it is refused rather than skipped, so no request passes it unchecked)", line))
         if chain.count(stage) > 1 and chain.index(stage) == index:
             problems.append(Problem(label, key, f"stage '{stage}' appears more than once; keep one", line))
     if "audit-logger" in chain and chain[-1] != "audit-logger":
@@ -147,6 +154,7 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
 
     routing: RoutingPolicyOptions | None = None
     pii: PiiDetectorOptions | None = None
+    dlp: DlpFilterOptions | None = None
     for name, options in pack.policy.items():
         key = f"policy.{name}"
         if name not in known:
@@ -157,8 +165,6 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
                 label, key, f"options for '{name}', which is not in policies.chain; add it to the chain or "
                 "remove these options (they would be ignored)", line_for(lines, key)))
             continue
-        if name in UNAVAILABLE_STAGES:
-            continue  # already reported on the chain entry
         try:
             parsed = STAGE_OPTIONS[name].model_validate(options or {})
         except ValidationError as exc:
@@ -166,6 +172,9 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
             continue
         if isinstance(parsed, RoutingPolicyOptions):
             routing = parsed
+        if isinstance(parsed, DlpFilterOptions):
+            dlp = parsed
+            problems.extend(_check_dlp(label, lines, parsed))
         if isinstance(parsed, PiiDetectorOptions):
             pii = parsed
             problems.extend(_check_pii(label, lines, parsed))
@@ -180,6 +189,8 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
         routing = RoutingPolicyOptions()
     if "pii-detector" in chain and pii is None:
         pii = PiiDetectorOptions()
+    if "dlp-filter" in chain and dlp is None:
+        dlp = DlpFilterOptions()
     sanitized_first = "data-routing-policy" in chain and any(
         s in chain[: chain.index("data-routing-policy")] for s in SANITIZING_STAGES)
     if routing is not None and not sanitized_first:
@@ -189,7 +200,7 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
                 problems.append(Problem(
                     label, key, "requires a sanitizing stage (pii-detector) earlier in policies.chain; "
                     "set it to false or add the stage", line_for(lines, key)))
-    return problems, routing, pii
+    return problems, routing, pii, dlp
 
 
 def _load_pack(
@@ -200,7 +211,7 @@ def _load_pack(
         pack = PackFile.model_validate(data)
     except ValidationError as exc:
         return None, _pydantic_problems(label, lines, exc)
-    problems, routing, pii = _check_chain(label, lines, pack)
+    problems, routing, pii, dlp = _check_chain(label, lines, pack)
     identity = pack.identity
     if identity.oidc is None and identity.roles and settings.identity.oidc is not None:
         identity = identity.model_copy(update={"oidc": settings.identity.oidc})
@@ -266,6 +277,7 @@ def _load_pack(
         sinks=tuple(pack.sinks),
         identity=identity,
         pii=pii,
+        dlp=dlp,
     )
     return lane, problems
 

@@ -162,6 +162,18 @@ class PiiDetectorOptions(_Strict):
     scan_responses: bool = False
 
 
+class DlpFilterOptions(_Strict):
+    """``policy.dlp-filter`` — organisation-specific patterns and terms that must not leave the lane."""
+
+    detect_patterns: list[str] = Field(default_factory=list)
+    blocked_terms: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list)
+    action: Literal["block", "redact"] = "block"
+    fuzzy_matching: bool = False
+    max_distance: int = Field(default=1, ge=0, le=3)
+    sensitivity_level: Literal["public", "internal", "confidential", "restricted"] = "confidential"
+    scan_responses: bool = False
+
+
 class AuditLoggerOptions(_Strict):
     """``policy.audit-logger`` — accepted for compatibility; the decision record is always written."""
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from lanegate.config.lane import LaneConfig
 from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
+from lanegate.policy.dlp_stage import DlpFilterStage
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
 from lanegate.policy.stage import RequestStage
@@ -26,6 +27,9 @@ def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes]) -> lis
         elif name == "pii-detector":
             assert lane.pii is not None
             stages.append(PiiDetectorStage(lane.pii, hash_key))
+        elif name == "dlp-filter":
+            assert lane.dlp is not None
+            stages.append(DlpFilterStage(lane.dlp))
         elif name == "audit-logger":
             stages.append(AuditLoggerStage())
         else:  # pragma: no cover - the loader refuses these; refuse again rather than skip

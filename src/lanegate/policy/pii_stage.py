@@ -10,17 +10,15 @@ value.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 from lanegate.config.models import PiiDetectorOptions
-from lanegate.errors import Refusal, invalid_request
+from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii import DEFAULT_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES, Detector
 from lanegate.pii.operators import OperatorSettings, apply
-
-Setter = Callable[[str], None]
+from lanegate.policy.texts import request_texts
 
 
 class PiiDetectorStage:
@@ -41,7 +39,7 @@ class PiiDetectorStage:
         settings = self.settings()
         found: Counter[str] = Counter()
         blocked: set[str] = set()
-        for text, put in _texts(exchange):
+        for text, put in request_texts(exchange):
             findings = self.detector.detect(text)
             if not findings:
                 continue
@@ -61,37 +59,3 @@ class PiiDetectorStage:
             summary = ",".join(f"{e}={n}" for e, n in sorted(found.items()))
             exchange.response_headers.append((b"x-lanegate-pii", summary.encode()))
         return StageOutcome(self.name, "continue", detail)
-
-
-def _texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
-    """Every text of the request with a way to replace it."""
-    if exchange.chat is not None:
-        for message in exchange.chat.messages:
-            if isinstance(message.content, str):
-                yield message.content, partial(setattr, message, "content")
-            elif isinstance(message.content, list):
-                for part in message.content:
-                    if part.text is not None:
-                        yield part.text, partial(setattr, part, "text")
-            if message.name is not None:
-                yield message.name, partial(setattr, message, "name")
-            for call in message.tool_calls or []:
-                if call.function is not None and call.function.arguments is not None:
-                    yield call.function.arguments, partial(setattr, call.function, "arguments")
-    elif exchange.embeddings is not None:
-        request = exchange.embeddings
-        if isinstance(request.input, str):
-            yield request.input, partial(setattr, request, "input")
-            return
-        items = list(request.input)
-        if not all(isinstance(item, str) for item in items):
-            raise invalid_request("This lane inspects embeddings input for personal data and cannot inspect token "
-                                  "ids; send the input as text.", "uninspectable_input", "input")
-        for index, item in enumerate(items):
-            assert isinstance(item, str)
-
-            def put(value: str, i: int = index) -> None:
-                items[i] = value
-                request.input = items  # type: ignore[assignment]
-
-            yield item, put

@@ -1,0 +1,111 @@
+"""Organisation-specific data-loss rules: patterns (RE2, so no input can make matching take more than linear
+time) and blocked terms, matched case- and accent-insensitively, optionally within an edit distance.
+
+Used by the ``dlp-filter`` stage; compiled once, when the pack loads.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import re2
+from rapidfuzz.distance import Levenshtein
+
+if TYPE_CHECKING:  # the loader imports this module to check patterns; the models need no import at run time
+    from lanegate.config.models import DlpFilterOptions
+
+_WORD = re.compile(r"\w+")
+RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused at load
+
+
+class PatternError(ValueError):
+    """A pattern RE2 cannot compile; ``index`` is its position in ``detect_patterns``."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class DlpMatch:
+    """What matched (``pattern`` or ``term`` with its index in the pack) and where, in the text as given."""
+
+    rule: str
+    index: int
+    start: int
+    end: int
+
+
+def compile_patterns(patterns: list[str]) -> list[Any]:
+    """``patterns`` compiled by RE2; :class:`PatternError` names the first one that is not valid."""
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = RE2_MAX_MEMORY
+    compiled = []
+    for index, pattern in enumerate(patterns):
+        try:
+            compiled.append(re2.compile(pattern, options=options))
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise PatternError(index, reason) from None
+    return compiled
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """``text`` case-folded, without accents, for matching; and for each character its index in ``text``."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for part in unicodedata.normalize("NFKD", char.casefold()):
+            if not unicodedata.combining(part):
+                chars.append(part)
+                origin.append(index)
+    return "".join(chars), origin
+
+
+class DlpRules:
+    """The compiled rules of one pack."""
+
+    def __init__(self, options: DlpFilterOptions) -> None:
+        self.options = options
+        self._patterns = compile_patterns(options.detect_patterns)
+        self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
+
+    def find(self, text: str) -> list[DlpMatch]:
+        """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins)."""
+        found = [DlpMatch("pattern", i, m.start(), m.end()) for i, p in enumerate(self._patterns)
+                 for m in p.finditer(text) if m.end() > m.start()]
+        if self._terms:
+            found.extend(self._find_terms(text))
+        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        kept: list[DlpMatch] = []
+        for match in found:
+            if not kept or match.start >= kept[-1].end:
+                kept.append(match)
+        return kept
+
+    def _find_terms(self, text: str) -> list[DlpMatch]:
+        folded, origin = fold(text)
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
+        fuzzy = self.options.fuzzy_matching
+        distance = self.options.max_distance if fuzzy else 0
+        found = []
+        for index, term in enumerate(self._terms):
+            size = term.count(" ") + 1
+            spans = range(max(1, size - 1), size + 2) if fuzzy else (size,)
+            for first in range(len(words)):
+                for count in spans:
+                    if first + count > len(words):
+                        break
+                    window = " ".join(w for _, _, w in words[first : first + count])
+                    if abs(len(window) - len(term)) > distance:
+                        continue
+                    if window == term or (fuzzy and Levenshtein.distance(window, term, score_cutoff=distance)
+                                          <= distance):
+                        start, end = words[first][0], words[first + count - 1][1]
+                        found.append(DlpMatch("term", index, origin[start], origin[end - 1] + 1))
+                        break
+        return found

@@ -1,0 +1,45 @@
+"""The ``dlp-filter`` stage: organisation-specific patterns and blocked terms, blocked or redacted in every
+text of a request. The record names which rules matched (by their place in the pack) and how often — never
+the matched text."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lanegate.config.models import DlpFilterOptions
+from lanegate.dlp import DlpRules
+from lanegate.errors import Refusal
+from lanegate.exchange import Exchange, StageOutcome
+from lanegate.policy.texts import request_texts
+
+MARKER = "[REDACTED:DLP]"
+
+
+class DlpFilterStage:
+    name = "dlp-filter"
+
+    def __init__(self, options: DlpFilterOptions) -> None:
+        self.rules = DlpRules(options)
+        self._options = options
+
+    async def on_request(self, exchange: Exchange) -> StageOutcome:
+        matched: Counter[str] = Counter()
+        for text, put in request_texts(exchange):
+            found = self.rules.find(text)
+            if not found:
+                continue
+            matched.update(f"{m.rule}[{m.index}]" for m in found)
+            if self._options.action == "redact":
+                pieces, position = [], 0
+                for match in found:
+                    pieces += [text[position : match.start], MARKER]
+                    position = match.end
+                put("".join(pieces) + text[position:])
+        detail = {"sensitivity_level": self._options.sensitivity_level, "action": self._options.action,
+                  **({"matches": dict(sorted(matched.items()))} if matched else {})}
+        if matched and self._options.action == "block":
+            rules = sorted(matched)
+            raise Refusal(403, "The request contains content this lane does not send to any provider (rules: "
+                          f"{', '.join(rules)}).", type="permission_error", code="dlp_blocked",
+                          extra={"rules": rules}, record=detail)
+        return StageOutcome(self.name, "continue", detail)

@@ -1,0 +1,50 @@
+"""Every text of a request that a content stage inspects, each with a way to replace it.
+
+Chat: each message's content (a string, or the text of its text parts), its ``name``, and its tool calls'
+arguments. Embeddings: the input string or strings; input given as token ids cannot be inspected and is
+refused, so no content stage is ever passed unseen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from lanegate.errors import invalid_request
+from lanegate.exchange import Exchange
+
+Setter = Callable[[str], None]
+
+
+def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
+    """Every text of the request with a way to replace it."""
+    if exchange.chat is not None:
+        for message in exchange.chat.messages:
+            if isinstance(message.content, str):
+                yield message.content, partial(setattr, message, "content")
+            elif isinstance(message.content, list):
+                for part in message.content:
+                    if part.text is not None:
+                        yield part.text, partial(setattr, part, "text")
+            if message.name is not None:
+                yield message.name, partial(setattr, message, "name")
+            for call in message.tool_calls or []:
+                if call.function is not None and call.function.arguments is not None:
+                    yield call.function.arguments, partial(setattr, call.function, "arguments")
+    elif exchange.embeddings is not None:
+        request = exchange.embeddings
+        if isinstance(request.input, str):
+            yield request.input, partial(setattr, request, "input")
+            return
+        items = list(request.input)
+        if not all(isinstance(item, str) for item in items):
+            raise invalid_request("This lane inspects embeddings input and cannot inspect token ids; send the input "
+                                  "as text.", "uninspectable_input", "input")
+        for index, item in enumerate(items):
+            assert isinstance(item, str)
+
+            def put(value: str, i: int = index) -> None:
+                items[i] = value
+                request.input = items  # type: ignore[assignment]
+
+            yield item, put

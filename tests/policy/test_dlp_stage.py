@@ -1,0 +1,64 @@
+"""The dlp-filter stage: patterns and blocked terms, blocked or redacted, with safe patterns only."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from lanegate.config import ConfigError, load_sources
+from lanegate.config.models import DlpFilterOptions
+from lanegate.dlp import DlpRules
+from tests.packs import pack, target
+
+CHAIN = ["dlp-filter", "data-routing-policy", "audit-logger"]
+RULES = {"detect_patterns": ["CASE-[0-9]{4}-SEALED-[0-9]{5}", "EMP-[0-9]{6}"],
+         "blocked_terms": ["export controlled memo", "outside region transfer"]}
+
+
+def _pack(url: str, **options) -> str:
+    return pack("eu", ["eu-central-1"], [target("eu-a", url, "eu-central-1")], chain=CHAIN,
+                stages={"dlp-filter": options})
+
+
+def test_a_pattern_or_a_blocked_term_blocks_and_names_the_rule_not_the_text(gateway, upstream):
+    eu = upstream("eu")
+    gw = gateway({"eu": _pack(eu.url, **RULES)})
+    client = gw.client("eu")
+    for prompt, rule in [("see CASE-2024-SEALED-00042 now", "pattern[0]"),
+                         ("the Export-Controlled MEMO is attached", "term[0]")]:
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            client.chat.completions.create(model="chat", messages=[{"role": "user", "content": prompt}])
+        assert caught.value.code == "dlp_blocked" and caught.value.body["rules"] == [rule]
+        assert "SEALED-00042" not in caught.value.body["message"]
+    assert eu.fake.requests() == []
+    assert client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hello"}]).choices
+    records = gw.records("eu")
+    assert records[0]["stages"][0]["detail"] == {"sensitivity_level": "confidential", "action": "block",
+                                                 "matches": {"pattern[0]": 1}}
+    assert "SEALED" not in str(records) and "controlled" not in str(records).lower()
+
+
+def test_redact_replaces_every_match_and_fuzzy_terms_tolerate_small_edits(gateway, upstream):
+    eu = upstream("eu")
+    gw = gateway({"eu": _pack(eu.url, action="redact", fuzzy_matching=True, max_distance=1, **RULES)})
+    gw.client("eu").chat.completions.create(model="chat", messages=[{"role": "user", "content":
+        "EMP-123456 asked about an outside régión transfer and an export controled memo; EMP-654321 too"}])
+    sent = eu.fake.requests()[-1].json()["messages"][0]["content"]
+    assert sent == ("[REDACTED:DLP] asked about an [REDACTED:DLP] and an [REDACTED:DLP]; [REDACTED:DLP] too")
+
+
+def test_matching_without_fuzzing_is_exact_but_case_and_accent_insensitive():
+    rules = DlpRules(DlpFilterOptions(blocked_terms=["outside region transfer"]))
+    assert [m.rule for m in rules.find("An OUTSIDE RÉGION Transfer.")] == ["term"]
+    assert rules.find("an outside regio transfer") == []
+
+
+def test_patterns_are_linear_time_and_invalid_ones_are_load_errors(tmp_path):
+    rules = DlpRules(DlpFilterOptions(detect_patterns=["(a+)+$"]))  # catastrophic for a backtracking engine
+    assert rules.find("a" * 50_000 + "b") == []  # with RE2 this returns; a backtracking engine would not
+    with pytest.raises(ConfigError) as caught:
+        load_sources([(tmp_path / "eu.yaml", _pack("http://127.0.0.1:9", detect_patterns=["ok", "(a)\\1"]))],
+                     base=tmp_path)
+    assert "policy.dlp-filter.detect_patterns[1]: not a valid pattern" in str(caught.value)
+    with pytest.raises(ConfigError, match="scanning provider output is not available"):
+        load_sources([(tmp_path / "eu.yaml", _pack("http://127.0.0.1:9", scan_responses=True))], base=tmp_path)
