@@ -34,7 +34,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 BODY = (b'{"model":"chat","messages":[{"role":"system","content":"You are a helpful assistant."},'
-        b'{"role":"user","content":"' + b"Please summarise the following paragraph. " * 20 + b'"}]}')
+        b'{"role":"user","content":"' + b"Please summarise the following paragraph. " * 20 +
+        b'Reply to jane.roe@example.com."}]}')
 
 UPSTREAM = '''
 BODY = (b'{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,'
@@ -68,6 +69,11 @@ policy:
   data-routing-policy: {{require_in_memory_only: true}}
   audit-logger: {{}}
 """
+FULL_CHAIN = PACK.replace("chain: [data-routing-policy, audit-logger]",
+                          "chain: [dlp-filter, pii-detector, data-routing-policy, audit-logger]").replace(
+    "  audit-logger: {{}}", "  audit-logger: {{}}\n  dlp-filter: {{detect_patterns: ['EMP-[0-9]{{6}}'], blocked_terms: "
+    "[export controlled memo]}}\n  pii-detector: {{action: redact}}")
+
 # One principal sends every request here: the per-principal limit is raised so it is checked but never hit.
 SETTINGS = "gateway:\n  rate_limit: {requests_per_second: 1000000, burst: 1000000}\n"
 
@@ -145,7 +151,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="sequential requests per side")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--full-chain", action="store_true", help="add dlp-filter and pii-detector to the chain "
+                        "(the prompt then has one email address to redact); prints only")
     args = parser.parse_args()
+    if args.full_chain:
+        args.no_write = True
 
     work = Path(tempfile.mkdtemp(prefix="lanegate-bench-"))
     (work / "upstream_app.py").write_text(UPSTREAM)
@@ -155,7 +165,7 @@ def main() -> None:
                                  "warning"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     config = work / "packs"
     config.mkdir()
-    (config / "bench.yaml").write_text(PACK.format(port=up_port))
+    (config / "bench.yaml").write_text((FULL_CHAIN if args.full_chain else PACK).format(port=up_port))
     (config / "gateway.yaml").write_text(SETTINGS)
     key = subprocess.run([sys.executable, "-m", "lanegate", "keys", "create", "--config", str(config), "--lane",
                           "bench", "--name", "bench"], capture_output=True, text=True, check=True).stdout.strip()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import re2
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 if TYPE_CHECKING:  # the loader imports this module to check patterns; the models need no import at run time
@@ -54,8 +55,11 @@ def compile_patterns(patterns: list[str]) -> list[Any]:
     return compiled
 
 
-def fold(text: str) -> tuple[str, list[int]]:
-    """``text`` case-folded, without accents, for matching; and for each character its index in ``text``."""
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` case-folded, without accents, for matching; and for each character its index in ``text``
+    (``None`` when they are the same: ASCII text folds one character to one)."""
+    if text.isascii():
+        return text.lower(), None
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -73,6 +77,8 @@ class DlpRules:
         self.options = options
         self._patterns = compile_patterns(options.detect_patterns)
         self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
+        # a window within max_distance edits of a term has at least this partial_ratio with the text
+        self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
 
     def find(self, text: str) -> list[DlpMatch]:
         """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins)."""
@@ -89,11 +95,17 @@ class DlpRules:
 
     def _find_terms(self, text: str) -> list[DlpMatch]:
         folded, origin = fold(text)
-        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
         fuzzy = self.options.fuzzy_matching
+        candidates = [i for i, term in enumerate(self._terms)
+                      if (fuzz.partial_ratio(term, folded, score_cutoff=self._cutoffs[i]) if fuzzy
+                          else all(word in folded for word in term.split(" ")))]
+        if not candidates:
+            return []
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
         distance = self.options.max_distance if fuzzy else 0
         found = []
-        for index, term in enumerate(self._terms):
+        for index in candidates:
+            term = self._terms[index]
             size = term.count(" ") + 1
             spans = range(max(1, size - 1), size + 2) if fuzzy else (size,)
             for first in range(len(words)):
@@ -106,6 +118,8 @@ class DlpRules:
                     if window == term or (fuzzy and Levenshtein.distance(window, term, score_cutoff=distance)
                                           <= distance):
                         start, end = words[first][0], words[first + count - 1][1]
-                        found.append(DlpMatch("term", index, origin[start], origin[end - 1] + 1))
+                        if origin is not None:
+                            start, end = origin[start], origin[end - 1] + 1
+                        found.append(DlpMatch("term", index, start, end))
                         break
         return found

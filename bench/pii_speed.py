@@ -1,0 +1,99 @@
+"""PII detection speed: Lanegate's detector and Presidio's pattern recognizers on the same texts.
+
+Texts: the datafog payloads (1.2 KB dense, 10 KB mixed, 100 KB sparse) and a realistic chat request (its
+message texts, about 300 bytes) from ``../shared/data/pii/datafog-bench-payloads``. For each: time per text
+(p50, p99) and MB/s. Presidio (``pip install presidio-analyzer``, a bench-only extra) is measured with its
+predefined recognizers (patterns with their validators, and phone numbers through phonenumbers) called
+directly — no NLP engine, no model download — which is its fastest configuration; when it is not installed,
+only Lanegate is measured.
+
+Writes the figures into docs/benchmarks.md between the ``pii-speed`` markers. Run: ``python bench/pii_speed.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lanegate.pii import DEFAULT_ENTITIES, Detector
+from overhead import ROOT, replace_section
+
+PRESIDIO_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
+                     "US_ITIN", "UK_NHS", "UK_NINO", "ES_NIF", "ES_NIE", "IT_FISCAL_CODE", "US_PASSPORT",
+                     "UK_PASSPORT", "DATE_TIME", "MEDICAL_LICENSE", "US_BANK_NUMBER", "CRYPTO"]
+
+
+def presidio() -> Callable[[str], int] | None:
+    try:
+        from presidio_analyzer import RecognizerRegistry
+    except ImportError:
+        return None
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(languages=["en"])
+    recognizers = [r for r in registry.recognizers if set(r.supported_entities) & set(PRESIDIO_ENTITIES)
+                   and r.name != "SpacyRecognizer"]  # patterns, checksums and phonenumbers; no NLP model
+
+    def analyze(text: str) -> int:
+        return sum(len(r.analyze(text, r.supported_entities, None)) for r in recognizers)
+
+    return analyze
+
+
+def timed(fn: Callable[[str], object], text: str, seconds: float) -> list[float]:
+    fn(text)
+    timings: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(timings) < 5:
+        started = time.perf_counter()
+        fn(text)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def row(name: str, size: int, timings: list[float]) -> tuple[str, float, float, float]:
+    p50 = statistics.median(timings)
+    p99 = sorted(timings)[min(len(timings) - 1, int(0.99 * len(timings)))]
+    return name, p50 * 1e6, p99 * 1e6, size / p50 / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path,
+                        default=ROOT.parent / "shared" / "data" / "pii" / "datafog-bench-payloads")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per text and engine")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    chat = json.loads((args.data / "chat_request_pii.json").read_text())
+    texts = {name: (args.data / name).read_text() for name in
+             ("core_1kb_dense.txt", "core_10kb_mixed.txt", "core_100kb_sparse.txt")}
+    texts["chat_request_pii.json (message texts)"] = "\n".join(m["content"] for m in chat["messages"])
+    detector = Detector(DEFAULT_ENTITIES)
+    other = presidio()
+    lines = ["<!-- pii-speed:start -->",
+             f"{args.seconds:g} s of repeated runs per text and engine, one process, one core.", "",
+             "| text | bytes | Lanegate p50 | p99 | MB/s | Presidio (patterns) p50 | MB/s | ratio |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, text in texts.items():
+        size = len(text.encode())
+        _, p50, p99, rate = row(name, size, timed(detector.detect, text, args.seconds))
+        theirs = ""
+        if other is not None:
+            _, o50, _, orate = row(name, size, timed(other, text, args.seconds))
+            theirs = f"{o50:,.0f} µs | {orate:.2f} | {o50 / p50:.1f}x"
+        else:
+            theirs = "not installed | | "
+        lines.append(f"| {name} | {size:,} | {p50:,.0f} µs | {p99:,.0f} µs | {rate:.2f} | {theirs} |")
+        print(lines[-1])
+    lines.append("<!-- pii-speed:end -->")
+    if not args.no_write:
+        replace_section("pii-speed", lines)
+
+
+if __name__ == "__main__":
+    main()
