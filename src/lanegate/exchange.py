@@ -84,6 +84,9 @@ class Exchange:
     query: bytes = b""
     operation: dict[str, Any] | None = None  # what an audit or admin operation did, as recorded
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # added by stages
+    conversation: str | None = None  # x-lanegate-conversation: the scope of tokens
+    tokens: dict[str, str] = field(default_factory=dict, repr=False)  # token -> value, to restore in the answer
+    tokenized: bool = False
     started: float = field(default_factory=time.perf_counter)
     ts: str = field(default_factory=now_iso)
     principal: Principal | None = None

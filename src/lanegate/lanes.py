@@ -21,12 +21,13 @@ from typing import Any
 from lanegate.audit.record import build_config_record
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import BreakerSettings
-from lanegate.config.secrets import resolve_secret
+from lanegate.config.secrets import SecretUnavailable, resolve_secret
 from lanegate.exchange import RoutePlan
 from lanegate.identity.keys import Principal
 from lanegate.ledger.signing import ensure_key, sign_checkpoint
 from lanegate.metrics import Metrics
-from lanegate.policy.chain import build_request_stages
+from lanegate.pii.vault import TokenVault, parse_key
+from lanegate.policy.chain import build_request_stages, build_response_stages
 from lanegate.policy.stage import RequestStage, ResponseStage
 from lanegate.routing.breaker import CircuitBreaker
 from lanegate.routing.planner import ComplianceTable
@@ -148,8 +149,10 @@ class Lane:
         self.name = config.name
         self.services = services
         self.store = services.store
-        self.request_stages: list[RequestStage] = build_request_stages(config, lambda: services.pii_key)
-        self.response_stages: list[ResponseStage] = response_stages or []
+        self.vault: TokenVault | None = None
+        self.request_stages: list[RequestStage] = build_request_stages(config, lambda: services.pii_key,
+                                                                       lambda: self.vault)
+        self.response_stages: list[ResponseStage] = [*(response_stages or []), *build_response_stages(config)]
         self.compliance = ComplianceTable(config)
         kept: dict[str, CircuitBreaker] = previous.breakers if previous is not None else {}
         self.breakers: dict[str, CircuitBreaker] = {
@@ -162,6 +165,13 @@ class Lane:
         self._secrets = {
             t.id: resolve_secret(t.secret_key_ref) if t.secret_key_ref else None for t in self.config.targets
         }
+        pii = self.config.pii
+        if pii is not None and pii.tokenizes and pii.vault_key_ref is not None:
+            try:
+                key = parse_key(resolve_secret(pii.vault_key_ref))
+            except ValueError as exc:
+                raise SecretUnavailable(f"{pii.vault_key_ref.describe()}: {exc}") from None
+            self.vault = TokenVault(self.store.vault, self.name, key, pii.vault_ttl_seconds)
 
     def notify_appended(self) -> None:
         self.services.notify_appended()
@@ -169,9 +179,10 @@ class Lane:
     def secret(self, target_id: str) -> str | None:
         return self._secrets.get(target_id)
 
-    def plan(self, model: str) -> RoutePlan:
-        """Compliant targets for ``model`` in priority order, plus every set-aside target with its reasons."""
-        return self.compliance.plan(self.config.targets_for_model(model), self.breakers)
+    def plan(self, model: str, tokenized: bool = False) -> RoutePlan:
+        """Compliant targets for ``model`` in priority order, plus every set-aside target with its reasons.
+        A ``tokenized`` request goes only to targets that declare they accept tokenized input."""
+        return self.compliance.plan(self.config.targets_for_model(model), self.breakers, tokenized)
 
     def digest(self, data: bytes) -> str:
         """A keyed digest of payload bytes: proves equality to whoever holds the lane key, confirms no guess."""

@@ -65,6 +65,7 @@ class Pipeline:
             if wait is not None:
                 raise rate_limited(wait)
             _check_purpose(ex)
+            _check_conversation(ex)
             if self._operations.handles(ex.endpoint):  # answered by the gateway itself: nothing leaves the lane
                 await self._answer_locally(ex, http)
                 return
@@ -72,7 +73,7 @@ class Pipeline:
             self._parse(ex)
             await run_request_chain(lane.request_stages, ex)
             if ex.plan is None:  # no data-routing-policy stage: region-only plan, same refusal rules
-                ex.plan = lane.plan(ex.model or "")
+                ex.plan = lane.plan(ex.model or "", ex.tokenized)
                 if not ex.plan.candidates:
                     raise no_compliant_provider(lane.name, ex.model or "", ex.plan.excluded, [])
             upstream = await self._router.call(ex, UPSTREAM_PATHS[ex.endpoint])
@@ -228,6 +229,14 @@ def _check_purpose(ex: Exchange) -> None:
         ex.purpose = None  # never recorded as given
         raise invalid_request("'x-lanegate-purpose' must be a label of at most 64 letters, digits and ._:/- "
                               f"(got {len(label)} characters).", "invalid_purpose", "x-lanegate-purpose")
+
+
+def _check_conversation(ex: Exchange) -> None:
+    """``x-lanegate-conversation``: the scope within which a value keeps its token (a label, like purposes)."""
+    if ex.conversation is not None and not PURPOSE.match(ex.conversation):
+        ex.conversation = None
+        raise invalid_request("'x-lanegate-conversation' must be a label of at most 64 letters, digits and "
+                              "._:/-.", "invalid_conversation", "x-lanegate-conversation")
 
 
 def _apply(filters: list[StreamFilter], event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -43,8 +43,6 @@ STAGE_OPTIONS: dict[str, type[BaseModel]] = {
 UNAVAILABLE_OPTIONS = {
     "policy.pii-detector.scan_responses": (True, "scanning provider output is not available in this version"),
     "policy.dlp-filter.scan_responses": (True, "scanning provider output is not available in this version"),
-    "policy.data-routing-policy.tokenize_sensitive_fields": (True, "tokenization is not available in this "
-                                                             "version"),
 }
 SANITIZING_STAGES = {"pii-detector"}
 
@@ -100,12 +98,11 @@ def _resolve_store(url: str, pack_dir: Path) -> str:
 
 def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> list[Problem]:
     problems = []
-    actions = {"action": options.action, **{f"entities.{k}": a for k, a in options.entities.items()}}
-    for key, action in actions.items():
-        if action == "tokenize":
-            full = f"policy.pii-detector.{key}"
-            problems.append(Problem(label, full, "action 'tokenize' is not available in this version; use redact, "
-                                    "mask, hash or block", line_for(lines, full)))
+    if options.tokenizes and options.vault_key_ref is None:
+        key = "policy.pii-detector.vault_key_ref"
+        problems.append(Problem(label, key, "'tokenize' keeps the values in the lane's vault, sealed with this key; "
+                                "add vault_key_ref: {env: NAME} (32 random bytes, base64 or hex)",
+                                line_for(lines, "policy.pii-detector")))
     for entity in options.entities:
         if entity not in ALL_ENTITIES:
             full = f"policy.pii-detector.entities.{entity}"

@@ -160,6 +160,12 @@ class PiiDetectorOptions(_Strict):
     allow_list: list[str] = Field(default_factory=list)
     mask_keep: int = Field(default=4, ge=0, le=8)
     scan_responses: bool = False
+    vault_key_ref: SecretRef | None = None
+    vault_ttl_seconds: float = Field(default=3600.0, gt=0)
+
+    @property
+    def tokenizes(self) -> bool:
+        return self.action == "tokenize" or "tokenize" in self.entities.values()
 
 
 class DlpFilterOptions(_Strict):

@@ -11,6 +11,7 @@ from pathlib import Path
 from lanegate.config.errors import Problem
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import SecretRef
+from lanegate.pii.vault import parse_key
 
 
 class SecretUnavailable(Exception):
@@ -47,6 +48,13 @@ def lane_secret_problems(lane: LaneConfig, severity: str = "error") -> list[Prob
                 str(lane.source), f"providers.targets[{index}].secret_key_ref",
                 f"secret for target '{target.id}' unavailable: {exc}; provide it before serving",
                 severity="warning" if severity == "warning" else "error"))
+    if lane.pii is not None and lane.pii.vault_key_ref is not None:
+        try:
+            parse_key(resolve_secret(lane.pii.vault_key_ref))
+        except (SecretUnavailable, ValueError) as exc:
+            problems.append(Problem(str(lane.source), "policy.pii-detector.vault_key_ref", f"vault key unavailable: "
+                                    f"{exc}; provide it before serving",
+                                    severity="warning" if severity == "warning" else "error"))
     for index, sink in enumerate(lane.sinks):
         ref = getattr(sink, "secret_key_ref", None)
         if ref is None:

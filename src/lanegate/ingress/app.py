@@ -135,6 +135,7 @@ class Gateway:
         route, path_id = found
         ex = Exchange(http.request_id, lane, route.endpoint, authorization=http.header(b"authorization"),
                       purpose=http.header(b"x-lanegate-purpose"), path_id=path_id,
+                      conversation=http.header(b"x-lanegate-conversation"),
                       query=http.scope.get("query_string", b""))
         await self.pipeline.serve(ex, http, route.role)
 

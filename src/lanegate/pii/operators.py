@@ -48,7 +48,10 @@ def _mask(value: str, keep: int) -> str:
     return "".join("*" if i in hidden else c for i, c in enumerate(value))
 
 
-def _replacement(entity: str, value: str, action: str, settings: OperatorSettings) -> str:
+def _replacement(entity: str, value: str, action: str, settings: OperatorSettings,
+                 tokens: Mapping[tuple[str, str], str]) -> str:
+    if action == "tokenize":
+        return tokens[(entity, value)]
     if action == "mask":
         return _mask(value, settings.mask_keep)
     if action == "hash":
@@ -57,9 +60,11 @@ def _replacement(entity: str, value: str, action: str, settings: OperatorSetting
     return f"[{entity}]" if settings.marker == "label" else FIXED_MARKER
 
 
-def apply(text: str, findings: list[Finding], settings: OperatorSettings) -> Outcome:
+def apply(text: str, findings: list[Finding], settings: OperatorSettings,
+          tokens: Mapping[tuple[str, str], str] | None = None) -> Outcome:
     """Rewrite ``text`` for ``findings`` (sorted, not overlapping). Values whose action is ``block`` are named
-    in ``blocked`` and left in place: the caller refuses the request instead of sending anything."""
+    in ``blocked`` and left in place: the caller refuses the request instead of sending anything. ``tokens``
+    gives the token of each ``(entity, value)`` whose action is ``tokenize``."""
     outcome = Outcome(text)
     pieces: list[str] = []
     position = len(text)
@@ -70,7 +75,8 @@ def apply(text: str, findings: list[Finding], settings: OperatorSettings) -> Out
             outcome.blocked.add(finding.entity)
             continue
         pieces.append(text[finding.end : position])
-        pieces.append(_replacement(finding.entity, text[finding.start : finding.end], action, settings))
+        pieces.append(_replacement(finding.entity, text[finding.start : finding.end], action, settings,
+                                   tokens or {}))
         position = finding.start
     pieces.append(text[:position])
     outcome.text = "".join(reversed(pieces))

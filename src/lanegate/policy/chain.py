@@ -8,17 +8,21 @@ from collections.abc import Callable
 from lanegate.config.lane import LaneConfig
 from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
+from lanegate.pii.vault import TokenVault
 from lanegate.policy.dlp_stage import DlpFilterStage
 from lanegate.policy.pii_stage import PiiDetectorStage
+from lanegate.policy.restore_stage import TokenRestoreStage
 from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
-from lanegate.policy.stage import RequestStage
+from lanegate.policy.stage import RequestStage, ResponseStage
 
 log = logging.getLogger("lanegate.policy")
 
 
-def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes]) -> list[RequestStage]:
+def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes],
+                         vault: Callable[[], TokenVault | None]) -> list[RequestStage]:
     """The request stages of ``lane`` in chain order. The loader has already refused unknown stages.
-    ``hash_key`` gives the lane secret the ``hash`` operator uses (read when the lane's store is open)."""
+    ``hash_key`` gives the lane secret the ``hash`` operator uses (read when the lane's store is open) and
+    ``vault`` the lane's token vault (built when its key is read)."""
     stages: list[RequestStage] = []
     for name in lane.chain:
         if name == "data-routing-policy":
@@ -26,7 +30,7 @@ def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes]) -> lis
             stages.append(DataRoutingStage(lane.routing))
         elif name == "pii-detector":
             assert lane.pii is not None
-            stages.append(PiiDetectorStage(lane.pii, hash_key))
+            stages.append(PiiDetectorStage(lane.pii, hash_key, vault))
         elif name == "dlp-filter":
             assert lane.dlp is not None
             stages.append(DlpFilterStage(lane.dlp))
@@ -35,6 +39,11 @@ def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes]) -> lis
         else:  # pragma: no cover - the loader refuses these; refuse again rather than skip
             raise ValueError(f"stage {name!r} is not available")
     return stages
+
+
+def build_response_stages(lane: LaneConfig) -> list[ResponseStage]:
+    """Response stages the pack implies: restoring tokens when the lane tokenizes."""
+    return [TokenRestoreStage()] if lane.pii is not None and lane.pii.tokenizes else []
 
 
 async def run_request_chain(stages: list[RequestStage], exchange: Exchange) -> None:

@@ -17,19 +17,23 @@ from lanegate.config.models import PiiDetectorOptions
 from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii import DEFAULT_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES, Detector
+from lanegate.pii.entities import Finding
 from lanegate.pii.operators import OperatorSettings, apply
+from lanegate.pii.vault import TokenVault
 from lanegate.policy.texts import request_texts
 
 
 class PiiDetectorStage:
     name = "pii-detector"
 
-    def __init__(self, options: PiiDetectorOptions, hash_key: Callable[[], bytes]) -> None:
+    def __init__(self, options: PiiDetectorOptions, hash_key: Callable[[], bytes],
+                 vault: Callable[[], TokenVault | None] = lambda: None) -> None:
         entities = (DEFAULT_ENTITIES + (HEALTHCARE_ENTITIES if options.healthcare_mode else ())
                     + (PCI_ENTITIES if options.pci_mode else ()))
         self.detector = Detector(entities, options.languages, options.allow_list)
         self._options = options
         self._hash_key = hash_key
+        self._vault = vault
 
     def settings(self) -> OperatorSettings:
         o = self._options
@@ -38,14 +42,13 @@ class PiiDetectorStage:
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         settings = self.settings()
         found: Counter[str] = Counter()
-        blocked: set[str] = set()
-        for text, put in request_texts(exchange):
-            findings = self.detector.detect(text)
-            if not findings:
-                continue
-            outcome = apply(text, findings, settings)
+        detected = [(text, put, findings) for text, put in request_texts(exchange)
+                    if (findings := self.detector.detect(text))]
+        blocked = {f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
+        tokens = {} if blocked else await self._tokenize(exchange, detected, settings)
+        for text, put, findings in detected:
+            outcome = apply(text, findings, settings, tokens)
             found.update(outcome.counts)
-            blocked |= outcome.blocked
             if not blocked:
                 put(outcome.text)
         detail: dict[str, Any] = {"entities": {e: {"count": n, "action": settings.action(e)}
@@ -58,4 +61,21 @@ class PiiDetectorStage:
         if found and self._options.redaction.include_metadata:
             summary = ",".join(f"{e}={n}" for e, n in sorted(found.items()))
             exchange.response_headers.append((b"x-lanegate-pii", summary.encode()))
+        if tokens:
+            detail["tokenized"] = len(tokens)
         return StageOutcome(self.name, "continue", detail)
+
+    async def _tokenize(self, exchange: Exchange, detected: list[tuple[str, Any, list[Finding]]],
+                        settings: OperatorSettings) -> dict[tuple[str, str], str]:
+        """Tokens for every value whose action is tokenize, from the lane's vault (one transaction)."""
+        wanted = list(dict.fromkeys((f.entity, text[f.start : f.end]) for text, _, findings in detected
+                                    for f in findings if settings.action(f.entity) == "tokenize"))
+        if not wanted:
+            return {}
+        vault = self._vault()
+        if vault is None:  # the loader requires a vault key and the lane reads it at start; never pass through
+            raise RuntimeError("tokenize is configured but the lane has no vault")
+        tokens = await vault.tokenize(exchange.conversation or exchange.request_id, wanted)
+        exchange.tokens.update({token: value for (_, value), token in tokens.items()})
+        exchange.tokenized = True
+        return tokens

@@ -21,7 +21,7 @@ class DataRoutingStage:
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         assert exchange.model is not None
-        plan = exchange.lane.plan(exchange.model)
+        plan = exchange.lane.plan(exchange.model, exchange.tokenized)
         exchange.plan = plan
         detail = {"compliant": [t.id for t in plan.candidates], "excluded": len(plan.excluded)}
         if not plan.candidates:

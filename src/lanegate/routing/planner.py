@@ -20,11 +20,15 @@ class ComplianceTable:
             t.id: tuple(compliance_reasons(t, lane, lane.routing)) for t in lane.targets
         }
 
-    def plan(self, targets: Sequence[TargetSpec], breakers: Mapping[str, CircuitBreaker]) -> RoutePlan:
+    def plan(self, targets: Sequence[TargetSpec], breakers: Mapping[str, CircuitBreaker],
+             tokenized: bool = False) -> RoutePlan:
         candidates: list[TargetSpec] = []
         excluded: list[Exclusion] = []
         for target in sorted(targets, key=lambda t: t.priority):
             reasons = self.reasons[target.id]
+            if tokenized and target.data_policy.accepts_tokenized_input is not True:
+                reasons = (*reasons, "the request holds tokens and data_policy.accepts_tokenized_input is "
+                           f"{'undeclared' if target.data_policy.accepts_tokenized_input is None else 'false'}")
             if reasons:
                 excluded.append(Exclusion(target.id, target.region, reasons))
                 continue

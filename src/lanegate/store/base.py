@@ -90,6 +90,16 @@ class ExportJob:
     finished_at: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class VaultEntry:
+    """A value to tokenize: its type, a keyed digest to find it again (never the value), and how to seal it
+    once its token is known (the token is bound into the ciphertext)."""
+
+    entity: str
+    lookup: str
+    seal: Callable[[str], bytes]
+
+
 class StoreUnavailable(Exception):
     """The store could not complete an operation; callers fail closed."""
 
@@ -131,6 +141,17 @@ class LedgerStore(Protocol):
         """Every signing key, oldest first."""
 
 
+class VaultStore(Protocol):
+    """A lane's token vault: tokens per conversation, each standing for one sealed value, with a TTL."""
+
+    async def tokens(self, conversation: str, entries: list[VaultEntry], ttl_seconds: float) -> list[str]:
+        """The token of each entry in ``conversation``: the existing one for a known value (its TTL renewed),
+        else the next free ``<TYPE_n>``. Expired entries are purged first. One transaction."""
+
+    async def sealed(self, conversation: str) -> dict[str, bytes]:
+        """Every live token of ``conversation`` with its sealed value."""
+
+
 class JobStore(Protocol):
     """Export jobs and the delivery cursors of log sinks."""
 
@@ -168,6 +189,10 @@ class LaneStore(Protocol):
     @property
     def jobs(self) -> JobStore:
         """The lane's export jobs and sink cursors."""
+
+    @property
+    def vault(self) -> VaultStore:
+        """The lane's token vault."""
 
     async def open(self) -> None:
         """Create the schema if needed and make the store ready; idempotent."""

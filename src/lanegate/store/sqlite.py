@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 
 from lanegate.audit.chain import GENESIS, canonical, seal
 from lanegate.evidence.merkle import leaf_hash
-from lanegate.store import sqlite_jobs, sqlite_ledger
+from lanegate.store import sqlite_jobs, sqlite_ledger, sqlite_vault
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
 from lanegate.store.sqlite_db import SqliteDatabase, parse_sqlite_url
 from lanegate.store.sqlite_jobs import SqliteJobs
 from lanegate.store.sqlite_ledger import Frontier, SqliteLedger, extend_tree, leaf_count
+from lanegate.store.sqlite_vault import SqliteVault
 
 __all__ = ["SqliteStore", "parse_sqlite_url"]
 PAGE = 500
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS lane_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS lane_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-""" + sqlite_ledger.SCHEMA + sqlite_jobs.SCHEMA
+""" + sqlite_ledger.SCHEMA + sqlite_jobs.SCHEMA + sqlite_vault.SCHEMA
 #: Columns added after a table was first released: added to older files when they are opened.
 ADDED_COLUMNS = [("api_keys", "roles", "TEXT NOT NULL DEFAULT 'caller'")]
 PACK_DIGEST = "pack_sha256"
@@ -69,6 +70,7 @@ class SqliteStore:
         self.path = self._db.path
         self._ledger = SqliteLedger(self._db)
         self._jobs = SqliteJobs(self._db)
+        self._vault = SqliteVault(self._db)
         self._pending: list[tuple[dict[str, Any], asyncio.Future[StoredDecision]]] = []
         self._frontier: Frontier = {}
         self._frontier_size = -1  # the tree size the frontier belongs to; -1: unknown
@@ -84,6 +86,10 @@ class SqliteStore:
     @property
     def jobs(self) -> SqliteJobs:
         return self._jobs
+
+    @property
+    def vault(self) -> SqliteVault:
+        return self._vault
 
     def _conn(self) -> sqlite3.Connection:
         return self._db.conn()
