@@ -152,7 +152,8 @@ class Lane:
         self.vault: TokenVault | None = None
         self.request_stages: list[RequestStage] = build_request_stages(config, lambda: services.pii_key,
                                                                        lambda: self.vault)
-        self.response_stages: list[ResponseStage] = [*(response_stages or []), *build_response_stages(config)]
+        self.response_stages: list[ResponseStage] = [*(response_stages or []),
+                                                     *build_response_stages(config, self.request_stages)]
         self.compliance = ComplianceTable(config)
         kept: dict[str, CircuitBreaker] = previous.breakers if previous is not None else {}
         self.breakers: dict[str, CircuitBreaker] = {

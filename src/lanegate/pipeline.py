@@ -168,6 +168,9 @@ class Pipeline:
             ex.stream_outcome = "client_disconnected"
         except UpstreamFailure:
             ex.stream_outcome = "upstream_interrupted"
+        except Refusal as refusal:  # a response stage withheld the rest of the answer
+            ex.stream_outcome = "withheld"
+            ex.refusal, ex.status = refusal, refusal.status
         except OSError:  # the server reports a send after the client left
             ex.stream_outcome = "client_disconnected"
         finally:
@@ -182,6 +185,8 @@ class Pipeline:
             return
         if ex.stream_outcome == "completed":
             await http.send_chunk(DONE + b"\n\n")
+        elif ex.stream_outcome == "withheld" and ex.refusal is not None:
+            await http.send_chunk(encode_event(ex.refusal.as_dict()))
         else:
             reason = (AUDIT_UNAVAILABLE if ex.stream_outcome == "audit_unavailable"
                       else "The provider's stream ended early.")

@@ -96,7 +96,7 @@ def test_pii_options_that_cannot_be_honoured_are_load_errors(tmp_path):
         return ""
 
     assert "add vault_key_ref" in problems(entities={"EMAIL_ADDRESS": "tokenize"})
-    assert "scanning provider output is not available" in problems(scan_responses=True)
+    assert problems(scan_responses=True) == ""
     assert "unknown entity type 'EMAIL'" in problems(entities={"EMAIL": "redact"})
     assert "only with healthcare_mode" in problems(entities={"US_NPI": "block"})
     assert problems(healthcare_mode=True, entities={"US_NPI": "block"}) == ""

@@ -41,7 +41,6 @@ STAGE_OPTIONS: dict[str, type[BaseModel]] = {
 #: Options this build cannot honour yet; setting one is a load error: a pack must never believe it is
 #: protected by something that does not run.
 UNAVAILABLE_OPTIONS = {
-    "policy.pii-detector.scan_responses": (True, "scanning provider output is not available in this version"),
     "policy.dlp-filter.scan_responses": (True, "scanning provider output is not available in this version"),
 }
 SANITIZING_STAGES = {"pii-detector"}

@@ -10,6 +10,7 @@ from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii.vault import TokenVault
 from lanegate.policy.dlp_stage import DlpFilterStage
+from lanegate.policy.output_stage import OutputScanStage
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.policy.restore_stage import TokenRestoreStage
 from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
@@ -41,9 +42,16 @@ def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes],
     return stages
 
 
-def build_response_stages(lane: LaneConfig) -> list[ResponseStage]:
-    """Response stages the pack implies: restoring tokens when the lane tokenizes."""
-    return [TokenRestoreStage()] if lane.pii is not None and lane.pii.tokenizes else []
+def build_response_stages(lane: LaneConfig, request_stages: list[RequestStage]) -> list[ResponseStage]:
+    """Response stages the pack implies, in list order (they run last to first on an answer): restoring tokens
+    when the lane tokenizes, after scanning the answer when ``scan_responses`` is on."""
+    stages: list[ResponseStage] = []
+    if lane.pii is not None and lane.pii.tokenizes:
+        stages.append(TokenRestoreStage())
+    pii = next((s for s in request_stages if isinstance(s, PiiDetectorStage)), None)
+    if pii is not None and lane.pii is not None and lane.pii.scan_responses:
+        stages.append(OutputScanStage(pii.detector, pii.settings))
+    return stages
 
 
 async def run_request_chain(stages: list[RequestStage], exchange: Exchange) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from lanegate.exchange import Exchange
 from lanegate.pii.tokens import StreamRestorer, restore
+from lanegate.policy.chunks import choice_deltas
 from lanegate.policy.stage import StreamFilter
 
 
@@ -48,13 +49,8 @@ class RestoreFilter:
         return self._restorers[key]
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        for choice in event.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            index = choice.get("index", 0) if isinstance(choice.get("index", 0), int) else 0
-            delta = choice.get("delta")
-            final = choice.get("finish_reason") is not None
-            if isinstance(delta, dict):
+        for index, delta, final in choice_deltas(event):
+            if delta is not None:
                 if isinstance(delta.get("content"), str) or final:
                     restorer = self._restorer((index, -1))
                     text = restorer.feed(delta.get("content") or "")
@@ -67,7 +63,7 @@ class RestoreFilter:
             if final:
                 for key in [k for k in self._restorers if k[0] == index and k[1] >= 0]:
                     held = self._restorers.pop(key).flush()
-                    if held and isinstance(delta, dict):
+                    if held and delta is not None:
                         delta.setdefault("tool_calls", []).append(
                             {"index": key[1], "function": {"arguments": held}})
                 self._restorers.pop((index, -1), None)

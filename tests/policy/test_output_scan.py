@@ -1,0 +1,79 @@
+"""scan_responses: personal data in the provider's answer, buffered and streamed, caught whole."""
+
+from __future__ import annotations
+
+import base64
+
+import openai
+import pytest
+
+from tests.packs import SAFE_POLICY, pack, target
+
+CHAIN = ["pii-detector", "data-routing-policy", "audit-logger"]
+ANSWER = "Call Jane on +44 20 7946 0958 or write to jane.roe@example.com today."
+REDACTED = "Call Jane on [PHONE_NUMBER] or write to [EMAIL_ADDRESS] today."
+
+
+def _lane(gateway, upstream, reply=ANSWER, **options):
+    eu = upstream("eu")
+    eu.fake.reply = reply if callable(reply) else (lambda received: reply)
+    policy = {**SAFE_POLICY, "accepts_tokenized_input": True}
+    gw = gateway({"eu": pack("eu", ["eu-central-1"], [target("eu-a", eu.url, "eu-central-1", policy=policy)],
+                             chain=CHAIN, stages={"pii-detector": {"scan_responses": True, **options}})})
+    return gw, eu
+
+
+def _ask(gw, stream: bool = False, chunks: list[str] | None = None) -> str:
+    client = gw.client("eu")
+    messages = [{"role": "user", "content": "hello"}]
+    if not stream:
+        return client.chat.completions.create(model="chat", messages=messages).choices[0].message.content
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="chat", messages=messages, stream=True) if c.choices]
+    if chunks is not None:
+        chunks.extend(pieces)
+    return "".join(pieces)
+
+
+def test_a_buffered_answer_is_redacted_and_counted(gateway, upstream):
+    gw, _ = _lane(gateway, upstream)
+    assert _ask(gw) == REDACTED
+    stages = {s["stage"]: s for s in gw.records("eu")[-1]["stages"]}
+    assert stages["pii-detector-output"]["detail"]["entities"]["PHONE_NUMBER"] == {"count": 1, "action": "redact"}
+
+
+@pytest.mark.parametrize("chunks", [2, 9, 40, 71])
+def test_a_streamed_answer_never_sends_a_piece_of_a_value(gateway, upstream, chunks):
+    gw, eu = _lane(gateway, upstream)
+    eu.fake.chunks = chunks
+    pieces: list[str] = []
+    assert _ask(gw, stream=True, chunks=pieces) == REDACTED
+    assert not any(fragment in "".join(pieces) for fragment in ("7946", "jane.roe", "example.com"))
+
+
+def test_a_value_whose_action_is_block_withholds_the_answer(gateway, upstream):
+    gw, eu = _lane(gateway, upstream, entities={"EMAIL_ADDRESS": "block"})
+    with pytest.raises(openai.APIStatusError) as caught:
+        _ask(gw)
+    assert caught.value.status_code == 502 and caught.value.body["code"] == "pii_in_answer"
+    eu.fake.chunks = 30
+    pieces: list[str] = []
+    with pytest.raises(openai.APIError):
+        _ask(gw, stream=True, chunks=pieces)
+    assert "jane.roe" not in "".join(pieces)
+    assert gw.records("eu")[-1]["stream_outcome"] == "withheld"
+
+
+def test_with_tokenization_the_callers_own_values_come_back_and_new_ones_are_redacted(gateway, upstream,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("EU_VAULT_KEY", base64.b64encode(b"k" * 32).decode())
+    gw, eu = _lane(gateway, upstream, reply=lambda r: r.json()["messages"][-1]["content"] + " or +44 20 7946 0958",
+                   entities={"EMAIL_ADDRESS": "tokenize"}, vault_key_ref={"env": "EU_VAULT_KEY"})
+    client = gw.client("eu")
+    for stream in (False, True):
+        eu.fake.chunks = 7
+        reply = client.chat.completions.create(model="chat", stream=stream,
+                                               messages=[{"role": "user", "content": "mail ann@example.org"}])
+        text = reply.choices[0].message.content if not stream else "".join(
+            c.choices[0].delta.content or "" for c in reply if c.choices)
+        assert text == "mail ann@example.org or [PHONE_NUMBER]"
