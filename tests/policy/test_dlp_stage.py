@@ -60,5 +60,21 @@ def test_patterns_are_linear_time_and_invalid_ones_are_load_errors(tmp_path):
         load_sources([(tmp_path / "eu.yaml", _pack("http://127.0.0.1:9", detect_patterns=["ok", "(a)\\1"]))],
                      base=tmp_path)
     assert "policy.dlp-filter.detect_patterns[1]: not a valid pattern" in str(caught.value)
-    with pytest.raises(ConfigError, match="scanning provider output is not available"):
-        load_sources([(tmp_path / "eu.yaml", _pack("http://127.0.0.1:9", scan_responses=True))], base=tmp_path)
+
+
+def test_scan_responses_redacts_or_withholds_the_answer_buffered_and_streamed(gateway, upstream):
+    eu = upstream("eu")
+    eu.fake.reply = lambda received: "Filed under CASE-2024-SEALED-00042 as the export controlled memo says."
+    gw = gateway({"eu": _pack(eu.url, action="redact", scan_responses=True, **RULES)})
+    client = gw.client("eu")
+    hello = [{"role": "user", "content": "status?"}]
+    expected = "Filed under [REDACTED:DLP] as the [REDACTED:DLP] says."
+    assert client.chat.completions.create(model="chat", messages=hello).choices[0].message.content == expected
+    eu.fake.chunks = 23
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="chat", messages=hello, stream=True) if c.choices]
+    assert "".join(pieces) == expected and "SEALED" not in "".join(pieces)
+    blocking = gateway({"eu": _pack(eu.url, scan_responses=True, **RULES)})
+    with pytest.raises(openai.APIStatusError) as caught:
+        blocking.client("eu").chat.completions.create(model="chat", messages=hello)
+    assert caught.value.status_code == 502 and caught.value.body["rules"] == ["pattern[0]", "term[0]"]

@@ -38,11 +38,6 @@ STAGE_OPTIONS: dict[str, type[BaseModel]] = {
     "dlp-filter": DlpFilterOptions,
     "audit-logger": AuditLoggerOptions,
 }
-#: Options this build cannot honour yet; setting one is a load error: a pack must never believe it is
-#: protected by something that does not run.
-UNAVAILABLE_OPTIONS = {
-    "policy.dlp-filter.scan_responses": (True, "scanning provider output is not available in this version"),
-}
 SANITIZING_STAGES = {"pii-detector"}
 
 
@@ -174,13 +169,6 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
         if isinstance(parsed, PiiDetectorOptions):
             pii = parsed
             problems.extend(_check_pii(label, lines, parsed))
-        for field_name in type(parsed).model_fields:
-            full = f"{key}.{field_name}"
-            refused = UNAVAILABLE_OPTIONS.get(full)
-            if refused is not None and getattr(parsed, field_name) == refused[0]:
-                problems.append(Problem(label, full, f"{refused[1]}; remove it or set it to false (it is refused "
-                                        "rather than ignored, so no pack relies on it unknowingly)",
-                                        line_for(lines, full)))
     if "data-routing-policy" in chain and routing is None:
         routing = RoutingPolicyOptions()
     if "pii-detector" in chain and pii is None:

@@ -10,7 +10,7 @@ from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii.vault import TokenVault
 from lanegate.policy.dlp_stage import DlpFilterStage
-from lanegate.policy.output_stage import OutputScanStage
+from lanegate.policy.output_stage import DlpScanner, OutputScanStage, PiiScanner
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.policy.restore_stage import TokenRestoreStage
 from lanegate.policy.routing_stage import AuditLoggerStage, DataRoutingStage
@@ -50,7 +50,10 @@ def build_response_stages(lane: LaneConfig, request_stages: list[RequestStage]) 
         stages.append(TokenRestoreStage())
     pii = next((s for s in request_stages if isinstance(s, PiiDetectorStage)), None)
     if pii is not None and lane.pii is not None and lane.pii.scan_responses:
-        stages.append(OutputScanStage(pii.detector, pii.settings))
+        stages.append(OutputScanStage(PiiScanner(pii.detector, pii.settings)))
+    dlp = next((s for s in request_stages if isinstance(s, DlpFilterStage)), None)
+    if dlp is not None and lane.dlp is not None and lane.dlp.scan_responses:
+        stages.append(OutputScanStage(DlpScanner(dlp.rules)))
     return stages
 
 

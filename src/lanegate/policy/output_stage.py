@@ -1,37 +1,50 @@
-"""Scanning what the provider answers (``pii-detector`` with ``scan_responses: true``).
+"""Scanning what the provider answers (``scan_responses: true`` on ``pii-detector`` or ``dlp-filter``).
 
-The answer's message content and tool-call arguments go through the same detector and operators as the
-request. A stream is scanned as it flows: each choice's text is released only up to :data:`HOLD` characters
-before its end, and never in the middle of a value found there, so a value split across chunks is caught
-whole; a private-key block is held until it ends. An entity whose action is ``block`` withholds a buffered
-answer (``502 pii_in_answer``) and ends a stream with an error event before the value is sent.
+The answer's message content and tool-call arguments go through the stage's own detector and actions. A
+stream is scanned as it flows: each choice's text is released only up to the scanner's ``hold`` characters
+before its end, and never in the middle of a match, so a value split across chunks is caught whole; a
+private-key block is held until it ends. A match whose action is ``block`` withholds a buffered answer
+(``502``) and ends a stream with that error event before the match is sent.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
+from lanegate.dlp import DlpRules
 from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii.detector import Detector
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.policy.chunks import choice_deltas
+from lanegate.policy.dlp_stage import MARKER
 from lanegate.policy.stage import StreamFilter
 
-HOLD = 64  # longer than any value but a private key, which is held until its END line
 PEM_START = "-----BEGIN"
 
 
-def _refusal(entities: set[str]) -> Refusal:
-    return Refusal(502, f"The provider's answer contained personal data this lane does not pass on: "
-                   f"{', '.join(sorted(entities))}. The answer was withheld.", type="server_error",
-                   code="pii_in_answer", extra={"entities": sorted(entities)})
+class Scanner(Protocol):
+    """What an output stage looks for and what it does with it."""
+
+    name: str
+    hold: int  # characters of a stream kept back: longer than any match the scanner expects
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds matches (sorted, not overlapping)."""
+        ...
+
+    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
+        """``text[:end]`` with its matches rewritten, counted in ``exchange``'s record; raise ``Refusal``
+        when a match may not be passed on."""
+        ...
 
 
-class OutputScanStage:
+class PiiScanner:
     name = "pii-detector-output"
+    hold = 64  # longer than any value but a private key, which is held until its END line
 
     def __init__(self, detector: Detector, settings: Callable[[], OperatorSettings]) -> None:
         self._detector = detector
@@ -41,19 +54,60 @@ class OutputScanStage:
         """The request's operators, with ``tokenize`` turned into ``redact``: an answer's values get no tokens."""
         base = self._request_settings()
         redact = {e: ("redact" if a == "tokenize" else a) for e, a in base.actions.items()}
-        default = "redact" if base.default == "tokenize" else base.default
-        return replace(base, default=default, actions=redact)
+        return replace(base, default="redact" if base.default == "tokenize" else base.default, actions=redact)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return [(f.start, f.end) for f in self._detector.detect(text)]
+
+    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
+        findings = [f for f in self._detector.detect(text) if f.end <= end]
+        settings = self.settings()
+        outcome = apply(text[:end], findings, settings)
+        _count(exchange, self.name, "entities", {e: (n, settings.action(e)) for e, n in outcome.counts.items()})
+        if outcome.blocked:
+            raise Refusal(502, "The provider's answer contained personal data this lane does not pass on: "
+                          f"{', '.join(sorted(outcome.blocked))}. The answer was withheld.", type="server_error",
+                          code="pii_in_answer", extra={"entities": sorted(outcome.blocked)})
+        return outcome.text
+
+
+class DlpScanner:
+    name = "dlp-filter-output"
+
+    def __init__(self, rules: DlpRules) -> None:
+        self._rules = rules
+        longest = max((len(t) for t in rules.options.blocked_terms), default=0)
+        self.hold = max(256, 2 * longest)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return [(m.start, m.end) for m in self._rules.find(text)]
+
+    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
+        matches = [m for m in self._rules.find(text) if m.end <= end]
+        action = self._rules.options.action
+        counts = Counter(f"{m.rule}[{m.index}]" for m in matches)
+        _count(exchange, self.name, "matches", {rule: (n, action) for rule, n in counts.items()})
+        if matches and action == "block":
+            rules = sorted({f"{m.rule}[{m.index}]" for m in matches})
+            raise Refusal(502, f"The provider's answer contained content this lane does not pass on (rules: "
+                          f"{', '.join(rules)}). The answer was withheld.", type="server_error",
+                          code="dlp_in_answer", extra={"rules": rules})
+        pieces, position = [], 0
+        for match in matches:
+            pieces += [text[position : match.start], MARKER]
+            position = match.end
+        return "".join(pieces) + text[position:end]
+
+
+class OutputScanStage:
+    """A response stage running one scanner over buffered answers and streams."""
+
+    def __init__(self, scanner: Scanner) -> None:
+        self.scanner = scanner
+        self.name = scanner.name
 
     def _scan(self, exchange: Exchange, text: str) -> str:
-        findings = self._detector.detect(text)
-        if not findings:
-            return text
-        settings = self.settings()
-        outcome = apply(text, findings, settings)
-        _count(exchange, outcome.counts, settings)
-        if outcome.blocked:
-            raise _refusal(outcome.blocked)
-        return outcome.text
+        return self.scanner.rewrite(exchange, text, len(text)) if self.scanner.spans(text) else text
 
     async def on_response(self, exchange: Exchange, payload: dict[str, Any]) -> None:
         for choice in payload.get("choices") or []:
@@ -68,35 +122,28 @@ class OutputScanStage:
                     function["arguments"] = self._scan(exchange, function["arguments"])
 
     def stream_filter(self, exchange: Exchange) -> StreamFilter | None:
-        return ScanFilter(self, exchange)
+        return ScanFilter(self.scanner, exchange)
 
 
 class ScanFilter:
     """Per-stream state: the text of each choice not yet released."""
 
-    def __init__(self, stage: OutputScanStage, exchange: Exchange) -> None:
-        self._stage = stage
+    def __init__(self, scanner: Scanner, exchange: Exchange) -> None:
+        self._scanner = scanner
         self._exchange = exchange
         self._pending: dict[int, str] = {}
-        self._settings = stage.settings()
 
     def _release(self, index: int, piece: str, final: bool) -> str:
         text = self._pending.get(index, "") + piece
-        findings = self._stage._detector.detect(text)
-        cut = len(text) if final else max(0, len(text) - HOLD)
+        cut = len(text) if final else max(0, len(text) - self._scanner.hold)
         pem = text.rfind(PEM_START)
         if not final and pem >= 0 and "-----END" not in text[pem:]:
             cut = min(cut, pem)
-        for finding in findings:
-            if finding.start < cut < finding.end:
-                cut = finding.start
-        released = [f for f in findings if f.end <= cut]
+        for start, end in self._scanner.spans(text):
+            if start < cut < end:
+                cut = start
         self._pending[index] = text[cut:]
-        outcome = apply(text[:cut], released, self._settings)
-        _count(self._exchange, outcome.counts, self._settings)
-        if outcome.blocked:
-            raise _refusal(outcome.blocked)
-        return outcome.text
+        return self._scanner.rewrite(self._exchange, text, cut) if cut else ""
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
         for index, delta, final in choice_deltas(event):
@@ -115,14 +162,14 @@ class ScanFilter:
         return events
 
 
-def _count(exchange: Exchange, counts: Any, settings: OperatorSettings) -> None:
-    """Add what the answer held to the record, under this stage."""
+def _count(exchange: Exchange, stage: str, field: str, counts: dict[str, tuple[int, str]]) -> None:
+    """Add what the answer held to the record: per entity type or rule, how often and what was done."""
     if not counts:
         return
-    outcome = next((s for s in exchange.stages if s.stage == OutputScanStage.name), None)
+    outcome = next((s for s in exchange.stages if s.stage == stage), None)
     if outcome is None:
-        outcome = StageOutcome(OutputScanStage.name, "continue", {"entities": {}})
+        outcome = StageOutcome(stage, "continue", {field: {}})
         exchange.stages.append(outcome)
-    for entity, count in counts.items():
-        entry = outcome.detail["entities"].setdefault(entity, {"count": 0, "action": settings.action(entity)})
+    for key, (count, action) in counts.items():
+        entry = outcome.detail[field].setdefault(key, {"count": 0, "action": action})
         entry["count"] += count
