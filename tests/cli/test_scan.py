@@ -59,3 +59,12 @@ def test_hashes_match_what_the_gateway_sends(gateway, upstream):
     sent = eu.fake.requests()[-1].json()["messages"][0]["content"]
     scanned = orjson.loads(_run("scan", "--config", str(gw.config_dir), "--json", stdin="jane@example.com").stdout)
     assert scanned["text"] == sent and sent.startswith("<EMAIL_ADDRESS:")
+
+
+def test_tokens_are_shown_as_a_new_conversation_would_get_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("EU_VAULT_KEY", "a" * 64)
+    (tmp_path / "eu.yaml").write_text(_pack(entities={"EMAIL_ADDRESS": "tokenize"},
+                                            vault_key_ref={"env": "EU_VAULT_KEY"}))
+    result = _run("scan", "--config", str(tmp_path), "--json", stdin="a@x.com, b@x.com, a@x.com")
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["text"] == "<EMAIL_ADDRESS_1>, <EMAIL_ADDRESS_2>, <EMAIL_ADDRESS_1>"

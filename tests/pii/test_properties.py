@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from lanegate.pii import DEFAULT_ENTITIES, Detector
 from lanegate.pii.operators import OperatorSettings, apply
-from lanegate.pii.tokens import restore, token
+from lanegate.pii.tokens import fresh_tokens, restore
 
 DETECTOR = Detector(DEFAULT_ENTITIES)
 VALUES = st.sampled_from(["jane.roe@example.com", "4111 1111 1111 1111", "+44 20 7946 0958", "078-05-1121",
@@ -32,12 +32,7 @@ def test_no_detected_value_survives_redaction(text):
 @given(TEXTS)
 def test_tokenize_then_restore_gives_the_text_back(text):
     findings = DETECTOR.detect(text)
-    values = list(dict.fromkeys((f.entity, text[f.start : f.end]) for f in findings))
-    numbers: dict[str, int] = {}
-    tokens = {}
-    for entity, value in values:
-        numbers[entity] = numbers.get(entity, 0) + 1
-        tokens[(entity, value)] = token(entity, numbers[entity])
+    tokens = fresh_tokens((f.entity, text[f.start : f.end]) for f in findings)
     tokenized = apply(text, findings, OperatorSettings(default="tokenize"), tokens).text
     assert restore(tokenized, {t: v for (_, v), t in tokens.items()}) == text
     assert len(set(tokens.values())) == len(tokens)  # different values never share a token

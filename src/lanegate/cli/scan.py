@@ -14,6 +14,7 @@ from lanegate.cli.common import ConfigOption, err, lane_or_exit, load_or_exit, o
 from lanegate.config.lane import LaneConfig
 from lanegate.lanes import PII_HASH_SECRET
 from lanegate.pii.operators import apply
+from lanegate.pii.tokens import fresh_tokens
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.store import LaneStore
 
@@ -31,10 +32,13 @@ def _stage(lane: LaneConfig) -> PiiDetectorStage:
 
 
 def scan_text(stage: PiiDetectorStage, text: str) -> dict[str, Any]:
-    """Findings (offsets into ``text``) and the text as the provider would receive it (``None``: blocked)."""
+    """Findings (offsets into ``text``) and the text as the provider would receive it (``None``: blocked).
+    Tokens are shown as a new conversation would get them; the lane's vault is not written."""
     settings = stage.settings()
     findings = stage.detector.detect(text)
-    outcome = apply(text, findings, settings)
+    tokens = fresh_tokens((f.entity, text[f.start : f.end]) for f in findings
+                          if settings.action(f.entity) == "tokenize")
+    outcome = apply(text, findings, settings, tokens)
     result: dict[str, Any] = {
         "findings": [{"entity_type": f.entity, "start": f.start, "end": f.end, "action": settings.action(f.entity)}
                      for f in findings],

@@ -7,7 +7,7 @@ A stream is restored piece by piece while holding back only what could still bec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 TOKEN = re.compile(r"<[A-Z][A-Z0-9_]{0,39}_[0-9]{1,6}>")
 _PREFIX = re.compile(r"<(?:[A-Z][A-Z0-9_]{0,46})?")
@@ -16,6 +16,18 @@ MAX_TOKEN = 1 + 40 + 1 + 6 + 1  # "<", type, "_", number, ">"
 
 def token(entity: str, number: int) -> str:
     return f"<{entity}_{number}>"
+
+
+def fresh_tokens(values: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The tokens a new conversation gives ``(entity, value)`` pairs: numbered per type in order of first
+    appearance, the same value once (what the vault assigns when nothing is stored yet)."""
+    numbers: dict[str, int] = {}
+    tokens: dict[tuple[str, str], str] = {}
+    for entity, value in values:
+        if (entity, value) not in tokens:
+            numbers[entity] = numbers.get(entity, 0) + 1
+            tokens[(entity, value)] = token(entity, numbers[entity])
+    return tokens
 
 
 def restore(text: str, values: Mapping[str, str]) -> str:
