@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the loader imports this module to check patterns; the model
 
 _WORD = re.compile(r"\w+")
 RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused at load
+MARKER = "[REDACTED:DLP]"
 
 
 class PatternError(ValueError):
@@ -38,6 +39,11 @@ class DlpMatch:
     index: int
     start: int
     end: int
+
+    @property
+    def label(self) -> str:
+        """How records and refusals name the rule: ``pattern[0]``, ``term[1]``."""
+        return f"{self.rule}[{self.index}]"
 
 
 def compile_patterns(patterns: list[str]) -> list[Any]:
@@ -92,6 +98,15 @@ class DlpRules:
             if not kept or match.start >= kept[-1].end:
                 kept.append(match)
         return kept
+
+    @staticmethod
+    def redact(text: str, matches: list[DlpMatch], end: int | None = None) -> str:
+        """``text[:end]`` with each of ``matches`` (sorted, within it) replaced by :data:`MARKER`."""
+        pieces, position = [], 0
+        for match in matches:
+            pieces += [text[position : match.start], MARKER]
+            position = match.end
+        return "".join(pieces) + text[position:end]
 
     def _find_terms(self, text: str) -> list[DlpMatch]:
         folded, origin = fold(text)

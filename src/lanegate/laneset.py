@@ -129,9 +129,7 @@ class LaneSet(Mapping[str, Lane]):
                 staged.append((current, generation))
             for current, generation in staged:
                 recorded = await current.services.put_in_force(generation.config, reason, actor)
-                if generation.config.sinks != current.config.sinks:
-                    await current.services.ship_to(generation.config)
-                self._lanes[generation.name] = generation
+                await self._install(current, generation)
                 result.changes.append(LaneChange(generation.name, current.config.sha256, generation.config.sha256,
                                                  generation.config.pack.name, generation.config.pack.version,
                                                  recorded))
@@ -195,11 +193,15 @@ class LaneSet(Mapping[str, Lane]):
                 return
             generation = self._generation(new, current.services, current)
             generation.resolve_secrets()
-            if new.sinks != current.config.sinks:
-                await current.services.ship_to(new)
-            self._lanes[name] = generation
+            await self._install(current, generation)
             log.info("followed a pack put in force by another process", extra={"lane": name})
             self._changed()
+
+    async def _install(self, current: Lane, generation: Lane) -> None:
+        """Serve ``generation`` from now on (its sinks restarted if they changed)."""
+        if generation.config.sinks != current.config.sinks:
+            await current.services.ship_to(generation.config)
+        self._lanes[generation.name] = generation
 
     def _changed(self) -> None:
         if self._on_change is not None:

@@ -12,8 +12,6 @@ from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.policy.texts import request_texts
 
-MARKER = "[REDACTED:DLP]"
-
 
 class DlpFilterStage:
     name = "dlp-filter"
@@ -28,13 +26,9 @@ class DlpFilterStage:
             found = self.rules.find(text)
             if not found:
                 continue
-            matched.update(f"{m.rule}[{m.index}]" for m in found)
+            matched.update(m.label for m in found)
             if self._options.action == "redact":
-                pieces, position = [], 0
-                for match in found:
-                    pieces += [text[position : match.start], MARKER]
-                    position = match.end
-                put("".join(pieces) + text[position:])
+                put(DlpRules.redact(text, found))
         detail = {"sensitivity_level": self._options.sensitivity_level, "action": self._options.action,
                   **({"matches": dict(sorted(matched.items()))} if matched else {})}
         if matched and self._options.action == "block":

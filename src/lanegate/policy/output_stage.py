@@ -10,18 +10,19 @@ private-key block is held until it ends. A match whose action is ``block`` withh
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from lanegate.dlp import DlpRules
+from lanegate.dlp import DlpMatch, DlpRules
 from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii.detector import Detector
+from lanegate.pii.entities import Finding
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.policy.chunks import choice_deltas
-from lanegate.policy.dlp_stage import MARKER
 from lanegate.policy.stage import StreamFilter
+from lanegate.policy.texts import answer_texts
 
 PEM_START = "-----BEGIN"
 
@@ -32,13 +33,13 @@ class Scanner(Protocol):
     name: str
     hold: int  # characters of a stream kept back: longer than any match the scanner expects
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where ``text`` holds matches (sorted, not overlapping)."""
+    def find(self, text: str) -> Sequence[Any]:
+        """The matches in ``text``: sorted, not overlapping, each with ``start`` and ``end``."""
         ...
 
-    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
-        """``text[:end]`` with its matches rewritten, counted in ``exchange``'s record; raise ``Refusal``
-        when a match may not be passed on."""
+    def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Any]) -> str:
+        """``text[:end]`` with the matches of ``found`` that end by ``end`` rewritten, counted in the record;
+        raise ``Refusal`` when a match may not be passed on."""
         ...
 
 
@@ -56,13 +57,12 @@ class PiiScanner:
         redact = {e: ("redact" if a == "tokenize" else a) for e, a in base.actions.items()}
         return replace(base, default="redact" if base.default == "tokenize" else base.default, actions=redact)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        return [(f.start, f.end) for f in self._detector.detect(text)]
+    def find(self, text: str) -> list[Finding]:
+        return self._detector.detect(text)
 
-    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
-        findings = [f for f in self._detector.detect(text) if f.end <= end]
+    def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Finding]) -> str:
         settings = self.settings()
-        outcome = apply(text[:end], findings, settings)
+        outcome = apply(text[:end], [f for f in found if f.end <= end], settings)
         _count(exchange, self.name, "entities", {e: (n, settings.action(e)) for e, n in outcome.counts.items()})
         if outcome.blocked:
             raise Refusal(502, "The provider's answer contained personal data this lane does not pass on: "
@@ -79,24 +79,20 @@ class DlpScanner:
         longest = max((len(t) for t in rules.options.blocked_terms), default=0)
         self.hold = max(256, 2 * longest)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        return [(m.start, m.end) for m in self._rules.find(text)]
+    def find(self, text: str) -> list[DlpMatch]:
+        return self._rules.find(text)
 
-    def rewrite(self, exchange: Exchange, text: str, end: int) -> str:
-        matches = [m for m in self._rules.find(text) if m.end <= end]
+    def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[DlpMatch]) -> str:
+        matches = [m for m in found if m.end <= end]
         action = self._rules.options.action
-        counts = Counter(f"{m.rule}[{m.index}]" for m in matches)
+        counts = Counter(m.label for m in matches)
         _count(exchange, self.name, "matches", {rule: (n, action) for rule, n in counts.items()})
         if matches and action == "block":
-            rules = sorted({f"{m.rule}[{m.index}]" for m in matches})
+            rules = sorted(counts)
             raise Refusal(502, f"The provider's answer contained content this lane does not pass on (rules: "
                           f"{', '.join(rules)}). The answer was withheld.", type="server_error",
                           code="dlp_in_answer", extra={"rules": rules})
-        pieces, position = [], 0
-        for match in matches:
-            pieces += [text[position : match.start], MARKER]
-            position = match.end
-        return "".join(pieces) + text[position:end]
+        return DlpRules.redact(text, matches, end)
 
 
 class OutputScanStage:
@@ -106,20 +102,11 @@ class OutputScanStage:
         self.scanner = scanner
         self.name = scanner.name
 
-    def _scan(self, exchange: Exchange, text: str) -> str:
-        return self.scanner.rewrite(exchange, text, len(text)) if self.scanner.spans(text) else text
-
     async def on_response(self, exchange: Exchange, payload: dict[str, Any]) -> None:
-        for choice in payload.get("choices") or []:
-            message = choice.get("message") if isinstance(choice, dict) else None
-            if not isinstance(message, dict):
-                continue
-            if isinstance(message.get("content"), str):
-                message["content"] = self._scan(exchange, message["content"])
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                    function["arguments"] = self._scan(exchange, function["arguments"])
+        for text, put in answer_texts(payload):
+            found = self.scanner.find(text)
+            if found:
+                put(self.scanner.rewrite(exchange, text, len(text), found))
 
     def stream_filter(self, exchange: Exchange) -> StreamFilter | None:
         return ScanFilter(self.scanner, exchange)
@@ -139,11 +126,12 @@ class ScanFilter:
         pem = text.rfind(PEM_START)
         if not final and pem >= 0 and "-----END" not in text[pem:]:
             cut = min(cut, pem)
-        for start, end in self._scanner.spans(text):
-            if start < cut < end:
-                cut = start
+        found = self._scanner.find(text)
+        for match in found:
+            if match.start < cut < match.end:
+                cut = match.start
         self._pending[index] = text[cut:]
-        return self._scanner.rewrite(self._exchange, text, cut) if cut else ""
+        return self._scanner.rewrite(self._exchange, text, cut, found) if cut else ""
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
         for index, delta, final in choice_deltas(event):

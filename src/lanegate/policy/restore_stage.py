@@ -13,6 +13,7 @@ from lanegate.exchange import Exchange
 from lanegate.pii.tokens import StreamRestorer, restore
 from lanegate.policy.chunks import choice_deltas
 from lanegate.policy.stage import StreamFilter
+from lanegate.policy.texts import answer_texts
 
 
 class TokenRestoreStage:
@@ -21,16 +22,8 @@ class TokenRestoreStage:
     async def on_response(self, exchange: Exchange, payload: dict[str, Any]) -> None:
         if not exchange.tokens:
             return
-        for choice in payload.get("choices") or []:
-            message = choice.get("message") if isinstance(choice, dict) else None
-            if not isinstance(message, dict):
-                continue
-            if isinstance(message.get("content"), str):
-                message["content"] = restore(message["content"], exchange.tokens)
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                    function["arguments"] = restore(function["arguments"], exchange.tokens)
+        for text, put in answer_texts(payload):
+            put(restore(text, exchange.tokens))
 
     def stream_filter(self, exchange: Exchange) -> StreamFilter | None:
         return RestoreFilter(exchange.tokens) if exchange.tokens else None

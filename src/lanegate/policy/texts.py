@@ -1,4 +1,5 @@
-"""Every text of a request that a content stage inspects, each with a way to replace it.
+"""Every text of a request (and of a buffered answer) that a content stage inspects, each with a way to
+replace it.
 
 Chat: each message's content (a string, or the text of its text parts), its ``name``, and its tool calls'
 arguments. Embeddings: the input string or strings; input given as token ids cannot be inspected and is
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from lanegate.errors import invalid_request
 from lanegate.exchange import Exchange
@@ -48,3 +50,17 @@ def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
                 request.input = items  # type: ignore[assignment]
 
             yield item, put
+
+
+def answer_texts(payload: dict[str, Any]) -> Iterator[tuple[str, Setter]]:
+    """Every text of a buffered chat answer: each choice's message content and its tool calls' arguments."""
+    for choice in payload.get("choices") or []:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
+        if isinstance(message.get("content"), str):
+            yield message["content"], partial(message.__setitem__, "content")
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                yield function["arguments"], partial(function.__setitem__, "arguments")
