@@ -28,7 +28,8 @@ from lanegate.config.models import (
 )
 from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
 from lanegate.dlp import PatternError, compile_patterns
-from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES
+from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, MODEL_ENTITIES, PCI_ENTITIES
+from lanegate.pii.ner import unavailable_reason
 from lanegate.store.factory import store_url_problem
 
 #: Stages this build implements, with the model validating their options.
@@ -90,8 +91,21 @@ def _resolve_store(url: str, pack_dir: Path) -> str:
     return url
 
 
-def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> list[Problem]:
+def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> tuple[list[Problem], PiiDetectorOptions]:
+    """Problems of the pii-detector options, and the options with a model directory made absolute (relative to
+    the pack)."""
     problems = []
+    ner = options.ner
+    if ner is not None:
+        model = ner.model
+        local = Path(label).parent / model
+        if not Path(model).is_absolute() and ("/" in model or model.startswith(".")) and local.is_dir():
+            model = str(local.resolve())
+            options = options.model_copy(update={"ner": ner.model_copy(update={"model": model})})
+        reason = unavailable_reason(ner.backend, model)
+        if reason is not None:
+            key = "policy.pii-detector.ner.model"
+            problems.append(Problem(label, key, reason, line_for(lines, key)))
     if options.tokenizes and options.vault_key_ref is None:
         key = "policy.pii-detector.vault_key_ref"
         problems.append(Problem(label, key, "'tokenize' keeps the values in the lane's vault, sealed with this key; "
@@ -110,7 +124,11 @@ def _check_pii(label: str, lines: LineMap, options: PiiDetectorOptions) -> list[
             full = f"policy.pii-detector.entities.{entity}"
             problems.append(Problem(label, full, f"'{entity}' is detected only with pci_mode: true; turn it on or "
                                     "remove the entry", line_for(lines, full)))
-    return problems
+        elif entity in MODEL_ENTITIES and (options.ner is None or entity not in options.ner.entities):
+            full = f"policy.pii-detector.entities.{entity}"
+            problems.append(Problem(label, full, f"'{entity}' is found only by a named-entity model; add it to "
+                                    "ner.entities (with ner.model) or remove the entry", line_for(lines, full)))
+    return problems, options
 
 
 ChainOptions = tuple[list[Problem], RoutingPolicyOptions | None, PiiDetectorOptions | None,
@@ -167,8 +185,8 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
             dlp = parsed
             problems.extend(_check_dlp(label, lines, parsed))
         if isinstance(parsed, PiiDetectorOptions):
-            pii = parsed
-            problems.extend(_check_pii(label, lines, parsed))
+            found, pii = _check_pii(label, lines, parsed)
+            problems.extend(found)
     if "data-routing-policy" in chain and routing is None:
         routing = RoutingPolicyOptions()
     if "pii-detector" in chain and pii is None:

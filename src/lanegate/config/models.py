@@ -148,6 +148,18 @@ class RedactionOptions(_Strict):
     include_metadata: bool = True
 
 
+NerEntity = Literal["PERSON", "LOCATION"]
+
+
+class NerOptions(_Strict):
+    """``policy.pii-detector.ner`` — a named-entity model for persons and places (the ``ner`` extra)."""
+
+    backend: Literal["spacy"] = "spacy"
+    model: str = Field(min_length=1)
+    entities: list[NerEntity] = Field(default_factory=lambda: list[NerEntity](["PERSON", "LOCATION"]),
+                                      min_length=1)
+
+
 class PiiDetectorOptions(_Strict):
     """``policy.pii-detector`` — what personal data to find in requests and what to do with it."""
 
@@ -162,6 +174,7 @@ class PiiDetectorOptions(_Strict):
     scan_responses: bool = False
     vault_key_ref: SecretRef | None = None
     vault_ttl_seconds: float = Field(default=3600.0, gt=0)
+    ner: NerOptions | None = None
 
     @property
     def tokenizes(self) -> bool:

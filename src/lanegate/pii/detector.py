@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from lanegate.pii.context import words
 from lanegate.pii.entities import ALL_ENTITIES, Finding
+from lanegate.pii.ner import EntityModel
 from lanegate.pii.normalize import normalize
 from lanegate.pii.recognizers import RULES, Rule
 from lanegate.pii.scan import Numbers, numbers
@@ -25,12 +26,13 @@ class Detector:
     """Detects ``entities`` (types from :data:`~lanegate.pii.entities.ALL_ENTITIES`).
 
     ``languages`` chooses the context words used; national-ID rules run whatever the language.
-    ``allow_list`` values (compared case-insensitively) are never reported.
+    ``allow_list`` values (compared case-insensitively) are never reported. ``model``, when given, adds the
+    findings of a named-entity model (:mod:`lanegate.pii.ner`) for the types it finds.
     """
 
     def __init__(self, entities: Iterable[str], languages: Iterable[str] = DEFAULT_LANGUAGES,
-                 allow_list: Iterable[str] = ()) -> None:
-        wanted = set(entities)
+                 allow_list: Iterable[str] = (), model: EntityModel | None = None) -> None:
+        wanted = set(entities) | (set(model.entities) if model is not None else set())
         unknown = wanted - ALL_ENTITIES
         if unknown:
             raise ValueError(f"unknown entity types: {sorted(unknown)}")
@@ -39,6 +41,7 @@ class Detector:
         self._rules = [r for r in RULES if r.entity in wanted]
         self._context = {r.context: words(r.context, langs) for r in self._rules if r.context}
         self._allowed = frozenset(a.casefold() for a in allow_list)
+        self.model = model
 
     def detect(self, text: str) -> list[Finding]:
         """Findings in ``text``, in order, not overlapping; spans index ``text`` as given."""
@@ -63,6 +66,8 @@ class Detector:
                     found.extend(self._apply(rule, body, lower, digits))
             else:
                 found.extend(self._apply(rule, body, lower))
+        if self.model is not None:
+            found.extend(self.model.find(body))
         findings = []
         for item in _resolve(found):
             start, end = normal.span(item.start, item.end)

@@ -14,7 +14,9 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
 HEALTHCARE_ENTITIES: tuple[str, ...] = ("UK_NHS", "US_NPI", "MEDICAL_RECORD_NUMBER")
 #: Added by ``pci_mode`` (card numbers themselves are always detected).
 PCI_ENTITIES: tuple[str, ...] = ("CARD_EXPIRY", "CARD_CVV")
-ALL_ENTITIES: frozenset[str] = frozenset(DEFAULT_ENTITIES + HEALTHCARE_ENTITIES + PCI_ENTITIES)
+#: Found only by a named-entity model (``ner``); persons are found by patterns too.
+MODEL_ENTITIES: tuple[str, ...] = ("LOCATION",)
+ALL_ENTITIES: frozenset[str] = frozenset(DEFAULT_ENTITIES + HEALTHCARE_ENTITIES + PCI_ENTITIES + MODEL_ENTITIES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ value.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii import DEFAULT_ENTITIES, HEALTHCARE_ENTITIES, PCI_ENTITIES, Detector
 from lanegate.pii.entities import Finding
+from lanegate.pii.ner import load_model
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.pii.vault import TokenVault
 from lanegate.policy.texts import request_texts
@@ -30,7 +32,9 @@ class PiiDetectorStage:
                  vault: Callable[[], TokenVault | None] = lambda: None) -> None:
         entities = (DEFAULT_ENTITIES + (HEALTHCARE_ENTITIES if options.healthcare_mode else ())
                     + (PCI_ENTITIES if options.pci_mode else ()))
-        self.detector = Detector(entities, options.languages, options.allow_list)
+        model = (load_model(options.ner.backend, options.ner.model, frozenset(options.ner.entities))
+                 if options.ner is not None else None)
+        self.detector = Detector(entities, options.languages, options.allow_list, model)
         self._options = options
         self._hash_key = hash_key
         self._vault = vault
@@ -42,8 +46,11 @@ class PiiDetectorStage:
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         settings = self.settings()
         found: Counter[str] = Counter()
-        detected = [(text, put, findings) for text, put in request_texts(exchange)
-                    if (findings := self.detector.detect(text))]
+        texts = list(request_texts(exchange))
+        if self.detector.model is None:
+            detected = self._detect(texts)
+        else:  # a model takes milliseconds: keep the event loop free for other requests meanwhile
+            detected = await asyncio.to_thread(self._detect, texts)
         blocked = {f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
         tokens = {} if blocked else await self._tokenize(exchange, detected, settings)
         for text, put, findings in detected:
@@ -64,6 +71,9 @@ class PiiDetectorStage:
         if tokens:
             detail["tokenized"] = len(tokens)
         return StageOutcome(self.name, "continue", detail)
+
+    def _detect(self, texts: list[tuple[str, Any]]) -> list[tuple[str, Any, list[Finding]]]:
+        return [(text, put, findings) for text, put in texts if (findings := self.detector.detect(text))]
 
     async def _tokenize(self, exchange: Exchange, detected: list[tuple[str, Any, list[Finding]]],
                         settings: OperatorSettings) -> dict[tuple[str, str], str]:
