@@ -33,6 +33,9 @@ from lanegate.config.models import (
     UpstreamSettings,
     WebhookSink,
 )
+from lanegate.governance.models import Artifact, DatasetEntry, DatasetUse, EvaluationResult, ModelEntry, RegistryFile
+from lanegate.governance.plans import HelmMapping, KubernetesMapping, PlanEntry, PlanFile, PlanMapping
+from lanegate.governance.registry import build_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -59,6 +62,16 @@ def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path, monkeypat
     if block.startswith("sinks:"):  # a fragment: every sink must be valid
         TypeAdapter(list[SinkSpec]).validate_python(yaml.safe_load(block)["sinks"])
         return
+    if block.split(":")[0] in {"licence_policies", "models", "datasets"}:  # a registry file
+        _, issues = build_registry([(tmp_path / "registry.yaml", RegistryFile.model_validate(yaml.safe_load(block)))])
+        assert issues == []
+        return
+    if block.startswith("deployments:"):
+        PlanFile.model_validate(yaml.safe_load(block))
+        return
+    if block.startswith("kubernetes:"):
+        PlanMapping.model_validate(yaml.safe_load(block))
+        return
     if block.startswith("identity:"):
         IdentitySpec.model_validate(yaml.safe_load(block)["identity"])
         return
@@ -66,6 +79,15 @@ def test_every_yaml_example_in_the_docs_is_valid(doc, block, tmp_path, monkeypat
         block = MINIMAL_PACK + block
     config = load_sources([(tmp_path / f"{doc}.yaml", block)], base=tmp_path)
     assert config.lanes
+
+
+@pytest.mark.parametrize("model", [DatasetEntry, ModelEntry, Artifact, DatasetUse, EvaluationResult,
+                                   KubernetesMapping, HelmMapping, PlanEntry])
+def test_every_registry_and_plan_key_is_documented(model: type[BaseModel]):
+    reference = (ROOT / "docs" / "governance.md").read_text()
+    missing = [name for name in model.model_fields if not any(form.format(name) in reference for form in
+                                                               ("`{}`", "{}:", "{{{}", "{}}}", "`{{{}"))]
+    assert missing == []
 
 
 def test_the_docs_have_examples():

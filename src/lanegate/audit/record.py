@@ -74,4 +74,6 @@ def build_config_record(lane: LaneConfig, previous_sha256: str | None, reason: s
         "decision": "config_changed",
         "reason": reason,
         "previous_pack_sha256": previous_sha256,
+        **({"registry": {"sha256": lane.registry_sha256, "models": list(lane.registry_models),
+                         "pack_file_sha256": lane.pack_sha256}} if lane.registry_sha256 else {}),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lanegate.cli import evidence, keys
+from lanegate.cli import evidence, keys, registry
 from lanegate.cli.check import check
 from lanegate.cli.demo import demo
 from lanegate.cli.events import audit_app, events_app
@@ -28,6 +28,7 @@ app.add_typer(audit_app, name="audit")
 audit_app.command()(evidence.checkpoint)
 audit_app.command()(evidence.consistency)
 app.add_typer(evidence.export_app, name="export")
+app.add_typer(registry.app, name="registry")
 
 
 def main() -> None:

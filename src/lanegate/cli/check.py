@@ -1,22 +1,37 @@
-"""``lanegate check``: validate policy packs for CI pipelines."""
+"""``lanegate check``: validate policy packs and the registry, and gate deployment plans, for CI pipelines."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lanegate.cli.common import ConfigOption, config_path, err, out
+from lanegate.cli.plan import check_plans, read_mapping
 from lanegate.config import ConfigError, load_config
 from lanegate.config.secrets import lane_secret_problems
+from lanegate.governance.plans import PlanFormat
 
 
 def check(
     config: ConfigOption = None,
     secrets: Annotated[bool, typer.Option("--secrets/--no-secrets",
                                           help="Also check that every target's secret can be read.")] = False,
+    plan: Annotated[list[Path] | None, typer.Option("--plan", help="A deployment plan to check against the "
+                                                    "registry and the lanes (repeatable): a plan with "
+                                                    "deployments:, Kubernetes manifests or Helm values.")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="Where Kubernetes manifests and Helm values "
+                                                 "hold the model, region, lane, data classes and uses.")] = None,
+    plan_format: Annotated[str, typer.Option("--format", help="auto, plan, kubernetes or helm.")] = "auto",
 ) -> None:
-    """Validate packs. Prints 'file:line: key: reason' lines; exit 1 on any error."""
+    """Validate packs and the registry; with --plan, gate deployment plans. Prints 'file:line: key: reason'
+    lines (a plan: one line per violation, naming the rule and the ancestor behind it); exit 1 on any error or
+    violation, 2 when a plan cannot be read."""
+    if plan_format not in ("auto", "plan", "kubernetes", "helm"):
+        err.print(f"[red]error:[/] --format {plan_format}: use auto, plan, kubernetes or helm")
+        raise typer.Exit(2)
+    fmt: PlanFormat = plan_format  # type: ignore[assignment]
     path = config_path(config)
     try:
         loaded = load_config(path)
@@ -35,4 +50,7 @@ def check(
     if errors:
         err.print(f"{len(errors)} error(s)")
         raise typer.Exit(1)
-    err.print(f"ok: {len(loaded.lanes)} lane(s): {summary}; {len(problems)} warning(s)")
+    err.print(f"ok: {len(loaded.lanes)} lane(s): {summary}; {len(loaded.registry.models)} registered model(s); "
+              f"{len(problems)} warning(s)")
+    if plan and check_plans(loaded, plan, read_mapping(mapping), fmt):
+        raise typer.Exit(1)

@@ -21,6 +21,8 @@ class LaneConfig:
     """One lane, built from one policy-pack file.
 
     ``allowed_regions`` is ``None`` for a pack without a ``lane:`` block: its geography is unchecked.
+    ``sha256`` is the digest of the configuration in force: the pack file's (``pack_sha256``), combined with
+    the registry entries its targets depend on (``registry_sha256``) when they name any.
     """
 
     name: str
@@ -39,6 +41,11 @@ class LaneConfig:
     identity: IdentitySpec = field(default_factory=IdentitySpec)
     pii: PiiDetectorOptions | None = None
     dlp: DlpFilterOptions | None = None
+    pack_sha256: str = ""
+    registry_sha256: str = ""
+    registry_models: tuple[str, ...] = ()
+    data_classes: frozenset[str] = frozenset()
+    licence_policies: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.origin:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from lanegate.config.errors import ConfigError, Problem
+from lanegate.config.governance import check_targets, configuration_digest, is_registry_document, load_registry
 from lanegate.config.lane import LaneConfig
 from lanegate.config.models import (
     AuditLoggerOptions,
@@ -28,6 +29,8 @@ from lanegate.config.models import (
 )
 from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
 from lanegate.dlp import PatternError, compile_patterns
+from lanegate.governance.policy import Governance
+from lanegate.governance.registry import Registry
 from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, MODEL_ENTITIES, PCI_ENTITIES
 from lanegate.pii.ner import unavailable_reason
 from lanegate.store.factory import store_url_problem
@@ -51,6 +54,7 @@ class LoadedConfig:
     warnings: list[Problem] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)
     path: Path | None = None  # what ``--config`` named, read again on reload
+    registry: Registry = field(default_factory=Registry)
 
 
 def config_files(path: Path) -> list[Path]:
@@ -206,7 +210,8 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
 
 
 def _load_pack(
-    path: Path, text: str, data: dict[str, Any], lines: LineMap, settings: GatewaySettings, base: Path
+    path: Path, text: str, data: dict[str, Any], lines: LineMap, settings: GatewaySettings, base: Path,
+    governance: Governance,
 ) -> tuple[LaneConfig | None, list[Problem]]:
     label = str(path)
     try:
@@ -261,8 +266,11 @@ def _load_pack(
         problems.append(Problem(
             label, "policies.chain", "no data-routing-policy stage: targets are filtered by region only, not by "
             "their data_policy", line_for(lines, "policies.chain"), "warning"))
+    governed, registry_sha256 = check_targets(label, lines, name, pack, governance)
+    problems.extend(governed)
     if any(p.severity == "error" for p in problems):
         return None, problems
+    pack_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     lane = LaneConfig(
         name=name,
         jurisdiction=pack.lane.jurisdiction if pack.lane else None,
@@ -270,7 +278,12 @@ def _load_pack(
         store_url=store,
         pack=pack.pack,
         source=path,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=configuration_digest(pack_sha256, registry_sha256),
+        pack_sha256=pack_sha256,
+        registry_sha256=registry_sha256,
+        registry_models=tuple(t.registry_model for t in pack.providers.targets if t.registry_model),
+        data_classes=frozenset(pack.lane.data_classes) if pack.lane else frozenset(),
+        licence_policies=frozenset(pack.lane.licence_policies) if pack.lane else frozenset(),
         targets=tuple(pack.providers.targets),
         chain=tuple(pack.policies.chain),
         routing=routing,
@@ -288,6 +301,7 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
     """Load packs and settings from ``(label path, text)`` pairs; the core of :func:`load_config`."""
     problems: list[Problem] = []
     parsed: list[tuple[Path, str, dict[str, Any], LineMap]] = []
+    registry_docs: list[tuple[Path, dict[str, Any], LineMap]] = []
     settings = GatewaySettings()
     settings_file: Path | None = None
     base = base or Path.cwd()
@@ -310,12 +324,19 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(str(path), lines, exc))
             continue
+        if is_registry_document(data):
+            registry_docs.append((path, data, lines))
+            continue
         parsed.append((path, text, data, lines))
 
     lanes: dict[str, LaneConfig] = {}
     settings_base = settings_file.parent if settings_file else base
+    registry_dir = settings_base / settings.registry_dir if settings.registry_dir else None
+    registry, found_in_registry = load_registry(registry_docs, registry_dir)
+    problems.extend(found_in_registry)
+    governance = Governance(registry)
     for path, text, data, lines in parsed:
-        lane, found = _load_pack(path, text, data, lines, settings, settings_base)
+        lane, found = _load_pack(path, text, data, lines, settings, settings_base, governance)
         problems.extend(found)
         if lane is None:
             continue
@@ -335,7 +356,8 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
     if not lanes:
         raise ConfigError([Problem(str(base), "<config>", "no enabled policy pack found; give a pack file or a "
                                    "directory holding *.yaml packs")])
-    return LoadedConfig(lanes=lanes, settings=settings, warnings=problems, sources=[p for p, _ in sources])
+    return LoadedConfig(lanes=lanes, settings=settings, warnings=problems, sources=[p for p, _ in sources],
+                        registry=registry)
 
 
 def load_config(path: Path) -> LoadedConfig:

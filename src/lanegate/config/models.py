@@ -35,6 +35,9 @@ class LaneSpec(_Strict):
     allowed_regions: list[str] = Field(min_length=1)
     store: str | None = None
     origin: str | None = Field(default=None, pattern=r"^[^\s+]+$")
+    data_classes: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")]] = Field(
+        default_factory=lambda: ["personal"])
+    licence_policies: list[str] = Field(default_factory=list)
 
 
 class PackMeta(_Strict):
@@ -93,6 +96,7 @@ class TargetSpec(_Strict):
     data_policy: DataPolicy = Field(default_factory=DataPolicy)
     timeout_seconds: float | None = Field(default=None, gt=0)
     connect_timeout_seconds: float | None = Field(default=None, gt=0)
+    registry_model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ProvidersSpec(_Strict):
@@ -361,6 +365,7 @@ class GatewaySettings(_Strict):
     sink_poll_seconds: float = Field(default=1.0, gt=0)
     config_poll_seconds: float = Field(default=2.0, gt=0)
     identity: GatewayIdentity = Field(default_factory=GatewayIdentity)
+    registry_dir: str | None = None
 
 
 class GatewayFile(_Strict):
