@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from lanegate.cli import evidence, keys, registry
+from lanegate.cli.bom import bom
 from lanegate.cli.check import check
 from lanegate.cli.demo import demo
 from lanegate.cli.events import audit_app, events_app
 from lanegate.cli.identity import whoami
+from lanegate.cli.records import records
 from lanegate.cli.scan import scan
 from lanegate.cli.serve import serve
 
@@ -20,6 +22,8 @@ app.command()(demo)
 app.command()(evidence.verify)
 app.command()(whoami)
 app.command()(scan)
+app.command()(bom)
+app.command()(records)
 app.add_typer(events_app, name="events")
 events_app.command()(evidence.show)
 app.add_typer(keys.app, name="keys")

@@ -8,6 +8,7 @@ from pathlib import Path
 from lanegate.config.models import (
     DlpFilterOptions,
     IdentitySpec,
+    LaneSpec,
     PackMeta,
     PiiDetectorOptions,
     RoutingPolicyOptions,
@@ -46,6 +47,7 @@ class LaneConfig:
     registry_models: tuple[str, ...] = ()
     data_classes: frozenset[str] = frozenset()
     licence_policies: frozenset[str] = frozenset()
+    spec: LaneSpec | None = None  # the lane: block as written (controller, purposes, transfers)
 
     def __post_init__(self) -> None:
         if not self.origin:

@@ -284,6 +284,7 @@ def _load_pack(
         registry_models=tuple(t.registry_model for t in pack.providers.targets if t.registry_model),
         data_classes=frozenset(pack.lane.data_classes) if pack.lane else frozenset(),
         licence_policies=frozenset(pack.lane.licence_policies) if pack.lane else frozenset(),
+        spec=pack.lane,
         targets=tuple(pack.providers.targets),
         chain=tuple(pack.policies.chain),
         routing=routing,

@@ -16,7 +16,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 LANE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LaneName = Annotated[str, StringConstraints(pattern=LANE_NAME_PATTERN)]
@@ -25,6 +34,13 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, patt
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TransferSpec(_Strict):
+    """``lane.transfers[]`` — an allowed region outside the lane's jurisdiction, and the legal basis for it."""
+
+    region: str = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
 
 
 class LaneSpec(_Strict):
@@ -38,6 +54,17 @@ class LaneSpec(_Strict):
     data_classes: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")]] = Field(
         default_factory=lambda: ["personal"])
     licence_policies: list[str] = Field(default_factory=list)
+    controller: str | None = None
+    purposes: list[str] = Field(default_factory=list)
+    transfers: list[TransferSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _transfers_are_allowed_regions(self) -> LaneSpec:
+        for transfer in self.transfers:
+            if transfer.region not in self.allowed_regions:
+                raise ValueError(f"transfers: region '{transfer.region}' is not in allowed_regions; a transfer "
+                                 "names an allowed region outside the jurisdiction")
+        return self
 
 
 class PackMeta(_Strict):
