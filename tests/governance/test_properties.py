@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lanegate.config import ConfigError, load_sources
+from lanegate.config.governance import lane_facts
 from lanegate.governance.lineage import lineage
 from lanegate.governance.models import RegistryFile
 from lanegate.governance.plans import PlanMapping, read_plan
-from lanegate.governance.policy import Governance, LaneFacts
 from lanegate.governance.registry import build_registry
 from tests.governance.data import lane_pack
 
@@ -66,9 +66,7 @@ def test_the_gate_and_the_gateway_agree_on_generated_plans(parts, own, region, l
         plan = base / "plan.yaml"
         plan.write_text(yaml.safe_dump({"deployments": [{"model": "m@1", "region": region, "lane": "lane"}]}))
         [planned] = read_plan(plan, PlanMapping())
-        lane = loaded.lanes["lane"]
-        facts = LaneFacts("lane", lane.allowed_regions or frozenset(), lane.data_classes, lane.licence_policies)
-        gate_allows = Governance(loaded.registry).check(planned.deployment, facts) == []
+        gate_allows = loaded.governance.check(planned.deployment, lane_facts("lane", loaded.lanes["lane"].spec)) == []
         # the gateway: a pack whose target serves the model there
         try:
             load_sources([(base / "registry.yaml", registry_text),

@@ -9,9 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from lanegate.cli.common import err, out
+from lanegate.config.governance import lane_facts
 from lanegate.config.loader import LoadedConfig
 from lanegate.governance.plans import PlanError, PlanFormat, PlanMapping, read_plan
-from lanegate.governance.policy import Governance, LaneFacts
 
 
 def read_mapping(path: Path | None) -> PlanMapping:
@@ -29,9 +29,8 @@ def read_mapping(path: Path | None) -> PlanMapping:
 
 def check_plans(loaded: LoadedConfig, plans: list[Path], mapping: PlanMapping, fmt: PlanFormat) -> int:
     """Print one line per violation; the number of violations (unreadable plans exit 2)."""
-    governance = Governance(loaded.registry)
-    lanes = {name: LaneFacts(name, lane.allowed_regions or frozenset(), lane.data_classes, lane.licence_policies)
-             for name, lane in loaded.lanes.items()}
+    governance = loaded.governance
+    lanes = {name: lane_facts(name, lane.spec) for name, lane in loaded.lanes.items()}
     violations = checked = 0
     for plan in plans:
         try:

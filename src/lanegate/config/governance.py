@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from lanegate.config.errors import Problem
-from lanegate.config.models import PackFile
-from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+from lanegate.config.models import LaneSpec, PackFile
+from lanegate.config.yamlfile import LineMap, line_for, read_yaml, validation_problems
 from lanegate.governance.models import RegistryFile
 from lanegate.governance.policy import Deployment, Governance, LaneFacts
 from lanegate.governance.registry import Registry, build_registry
@@ -57,22 +57,19 @@ def load_registry(docs: list[tuple[Path, dict[str, Any], LineMap]], registry_dir
         try:
             parsed.append((path, RegistryFile.model_validate(data)))
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                key = loc_to_key(tuple(err["loc"]))
-                message = ("unknown key; remove it or fix its spelling (see docs/governance.md)"
-                           if err["type"] == "extra_forbidden" else err["msg"])
-                problems.append(Problem(str(path), key, message, line_for(lines, key)))
+            problems.extend(validation_problems(str(path), lines, exc, reference="docs/governance.md"))
     registry, issues = build_registry(parsed)
     problems.extend(Problem(str(i.source), i.key, i.message, line_for(lines_of.get(i.source, {}), i.key))
                     for i in issues)
     return registry, problems
 
 
-def lane_facts(name: str, pack: PackFile) -> LaneFacts:
-    lane = pack.lane
-    return LaneFacts(name, frozenset(lane.allowed_regions) if lane else frozenset(),
-                     frozenset(lane.data_classes) if lane else frozenset(),
-                     frozenset(lane.licence_policies) if lane else frozenset())
+def lane_facts(name: str, lane: LaneSpec | None) -> LaneFacts:
+    """What the governance decision knows of a lane, from its ``lane:`` block (the gate and the loader)."""
+    if lane is None:
+        return LaneFacts(name, frozenset())
+    return LaneFacts(name, frozenset(lane.allowed_regions), frozenset(lane.data_classes),
+                     frozenset(lane.licence_policies))
 
 
 def check_targets(label: str, lines: LineMap, name: str, pack: PackFile, governance: Governance
@@ -81,7 +78,7 @@ def check_targets(label: str, lines: LineMap, name: str, pack: PackFile, governa
     depends on (empty when it names none)."""
     problems: list[Problem] = []
     refs: list[str] = []
-    facts = lane_facts(name, pack)
+    facts = lane_facts(name, pack.lane)
     for index, target in enumerate(pack.providers.targets):
         if target.registry_model is None:
             continue

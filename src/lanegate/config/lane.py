@@ -44,14 +44,20 @@ class LaneConfig:
     dlp: DlpFilterOptions | None = None
     pack_sha256: str = ""
     registry_sha256: str = ""
-    registry_models: tuple[str, ...] = ()
-    data_classes: frozenset[str] = frozenset()
-    licence_policies: frozenset[str] = frozenset()
-    spec: LaneSpec | None = None  # the lane: block as written (controller, purposes, transfers)
+    spec: LaneSpec | None = None  # the lane: block as written (data classes, controller, purposes, transfers)
 
     def __post_init__(self) -> None:
         if not self.origin:
             object.__setattr__(self, "origin", f"lanegate.local/lanes/{self.name}")
+
+    @property
+    def data_classes(self) -> frozenset[str]:
+        return frozenset(self.spec.data_classes) if self.spec else frozenset()
+
+    @property
+    def registry_models(self) -> tuple[str, ...]:
+        """The registry models the lane's targets serve."""
+        return tuple(t.registry_model for t in self.targets if t.registry_model)
 
     @property
     def region_checked(self) -> bool:

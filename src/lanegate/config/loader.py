@@ -27,7 +27,7 @@ from lanegate.config.models import (
     RoutingPolicyOptions,
     lane_name_from_pack,
 )
-from lanegate.config.yamlfile import LineMap, line_for, loc_to_key, read_yaml
+from lanegate.config.yamlfile import LineMap, line_for, read_yaml, validation_problems
 from lanegate.dlp import PatternError, compile_patterns
 from lanegate.governance.policy import Governance
 from lanegate.governance.registry import Registry
@@ -54,7 +54,11 @@ class LoadedConfig:
     warnings: list[Problem] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)
     path: Path | None = None  # what ``--config`` named, read again on reload
-    registry: Registry = field(default_factory=Registry)
+    governance: Governance = field(default_factory=lambda: Governance(Registry()))
+
+    @property
+    def registry(self) -> Registry:
+        return self.governance.registry
 
 
 def config_files(path: Path) -> list[Path]:
@@ -62,20 +66,6 @@ def config_files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
     return [path]
-
-
-def _pydantic_problems(label: str, lines: LineMap, exc: ValidationError, prefix: str = "") -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        key = loc_to_key(tuple(err["loc"]))
-        key = f"{prefix}.{key}" if prefix and key != "<root>" else (prefix or key)
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key; remove it or fix its spelling (see docs/policy-packs.md)"
-        elif err["type"] == "missing":
-            message = "required key is missing; add it"
-        problems.append(Problem(label, key, message, line_for(lines, key)))
-    return problems
 
 
 def _default_store(settings: GatewaySettings, base: Path, lane: str) -> str:
@@ -181,7 +171,7 @@ def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:
         try:
             parsed = STAGE_OPTIONS[name].model_validate(options or {})
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(label, lines, exc, key))
+            problems.extend(validation_problems(label, lines, exc, key))
             continue
         if isinstance(parsed, RoutingPolicyOptions):
             routing = parsed
@@ -217,7 +207,7 @@ def _load_pack(
     try:
         pack = PackFile.model_validate(data)
     except ValidationError as exc:
-        return None, _pydantic_problems(label, lines, exc)
+        return None, validation_problems(label, lines, exc)
     problems, routing, pii, dlp = _check_chain(label, lines, pack)
     identity = pack.identity
     if identity.oidc is None and identity.roles and settings.identity.oidc is not None:
@@ -281,9 +271,6 @@ def _load_pack(
         sha256=configuration_digest(pack_sha256, registry_sha256),
         pack_sha256=pack_sha256,
         registry_sha256=registry_sha256,
-        registry_models=tuple(t.registry_model for t in pack.providers.targets if t.registry_model),
-        data_classes=frozenset(pack.lane.data_classes) if pack.lane else frozenset(),
-        licence_policies=frozenset(pack.lane.licence_policies) if pack.lane else frozenset(),
         spec=pack.lane,
         targets=tuple(pack.providers.targets),
         chain=tuple(pack.policies.chain),
@@ -323,7 +310,7 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
                 settings = GatewayFile.model_validate(data).gateway
                 settings_file = path
             except ValidationError as exc:
-                problems.extend(_pydantic_problems(str(path), lines, exc))
+                problems.extend(validation_problems(str(path), lines, exc))
             continue
         if is_registry_document(data):
             registry_docs.append((path, data, lines))
@@ -358,7 +345,7 @@ def load_sources(sources: list[tuple[Path, str]], base: Path | None = None) -> L
         raise ConfigError([Problem(str(base), "<config>", "no enabled policy pack found; give a pack file or a "
                                    "directory holding *.yaml packs")])
     return LoadedConfig(lanes=lanes, settings=settings, warnings=problems, sources=[p for p, _ in sources],
-                        registry=registry)
+                        governance=governance)
 
 
 def load_config(path: Path) -> LoadedConfig:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from lanegate.config.errors import Problem
 
@@ -66,3 +67,20 @@ def line_for(lines: LineMap, key: str) -> int | None:
         cut = max(key.rfind("."), key.rfind("["))
         key = key[:cut] if cut > 0 else ""
     return None
+
+
+def validation_problems(label: str, lines: LineMap, exc: ValidationError, prefix: str = "",
+                        reference: str = "docs/policy-packs.md") -> list[Problem]:
+    """One problem per validation error of the document ``label``, at its key (under ``prefix``) and line;
+    ``reference`` is the document that lists the valid keys."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        key = loc_to_key(tuple(err["loc"]))
+        key = f"{prefix}.{key}" if prefix and key != "<root>" else (prefix or key)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key; remove it or fix its spelling (see {reference})"
+        elif err["type"] == "missing":
+            message = "required key is missing; add it"
+        problems.append(Problem(label, key, message, line_for(lines, key)))
+    return problems

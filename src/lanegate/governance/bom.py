@@ -15,7 +15,7 @@ from typing import Any
 
 from lanegate import __version__
 from lanegate.config.lane import LaneConfig
-from lanegate.governance.lineage import ANY_CLASS, lineage
+from lanegate.governance.lineage import ANY_CLASS, lineage, split_label
 from lanegate.governance.models import DatasetEntry, ModelEntry
 from lanegate.governance.registry import Registry
 
@@ -101,7 +101,7 @@ def lane_bom(lane: LaneConfig, registry: Registry, *, serial: str | None = None,
         found = lineage(registry, root.ref)
         models[root.ref] = root
         for label in found.ancestors:
-            kind, key = label.split(" ", 1)
+            kind, key = split_label(label)
             if kind == "model":
                 models[key] = registry.models[key]
             else:

@@ -60,6 +60,12 @@ def dataset_label(ref: str) -> str:
     return f"dataset {ref}"
 
 
+def split_label(label: str) -> tuple[str, str]:
+    """``("model", "ID@VERSION")`` or ``("dataset", "ID")`` from a label."""
+    kind, key = label.split(" ", 1)
+    return kind, key
+
+
 def lineage(registry: Registry, ref: str) -> Lineage:
     """The lineage of the model ``ref`` (``id@version``, or ``id`` when it has one version). The registry has
     been checked: references resolve and there are no cycles."""

@@ -7,6 +7,7 @@ names the ancestor behind a data-class restriction.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -57,20 +58,36 @@ def _read(name: str) -> str:
     return resources.files("lanegate.governance").joinpath(name).read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    schema: Any
+    policies: Any
+    rule_ids: dict[str, str]  # Cedar's policy id -> the @id annotation (the rule's name)
+    order: dict[str, int]  # rule name -> its place in the policy
+
+
+@functools.cache
+def _compiled() -> _Compiled:
+    """The shipped policy and schema, parsed and validated once per process (every load and reload uses them)."""
+    text = _read("policy.cedar")
+    schema = cedarpy.Schema.from_str(_read("lanegate.cedarschema"))
+    validation = cedarpy.validate_policies(text, schema)
+    if not validation.validation_passed:  # pragma: no cover - the shipped policy is validated by the tests
+        raise RuntimeError(f"the governance policy does not match its schema: {validation}")
+    static = json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"]
+    rule_ids = {pid: body.get("annotations", {}).get("id", pid) for pid, body in static.items()}
+    return _Compiled(schema, cedarpy.PolicySet.from_str(text), rule_ids,
+                     {rule: index for index, rule in enumerate(rule_ids.values())})
+
+
 class Governance:
-    """The policy set, parsed and validated once, and the registry it decides over."""
+    """The policy and the registry it decides over."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        text = _read("policy.cedar")
-        self._schema = cedarpy.Schema.from_str(_read("lanegate.cedarschema"))
-        validation = cedarpy.validate_policies(text, self._schema)
-        if not validation.validation_passed:  # pragma: no cover - the shipped policy is validated by the tests
-            raise RuntimeError(f"the governance policy does not match its schema: {validation}")
-        self._policies = cedarpy.PolicySet.from_str(text)
-        static = json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"]
-        self._rule_ids = {pid: body.get("annotations", {}).get("id", pid) for pid, body in static.items()}
-        self._order = {rule: index for index, rule in enumerate(self._rule_ids.values())}
+        compiled = _compiled()
+        self._schema, self._policies = compiled.schema, compiled.policies
+        self._rule_ids, self._order = compiled.rule_ids, compiled.order
 
     def check(self, deployment: Deployment, lane: LaneFacts | None) -> list[Violation]:
         """Every rule ``deployment`` breaks (empty: it may run), in the policy's order. ``lane`` is ``None``

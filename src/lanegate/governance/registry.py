@@ -18,6 +18,7 @@ from typing import Any
 
 from license_expression import ExpressionError, get_spdx_licensing
 
+from lanegate.governance.lineage import lineage, split_label
 from lanegate.governance.models import DatasetEntry, ModelEntry, RegistryFile
 from lanegate.governance.signing import ManifestError, manifest_digests
 
@@ -53,8 +54,6 @@ class Registry:
 
     def digest(self, refs: list[str]) -> str:
         """SHA-256 of the entries ``refs`` depend on (the models, their ancestors and licence policies)."""
-        from lanegate.governance.lineage import lineage
-
         labels: set[str] = set()
         for ref in refs:
             if self.resolve_model(ref) is not None:
@@ -62,7 +61,7 @@ class Registry:
                 labels.update([f"model {found.model}", *found.ancestors])
         entries: dict[str, Any] = {}
         for label in sorted(labels):
-            kind, key = label.split(" ", 1)
+            kind, key = split_label(label)
             entry = self.models[key] if kind == "model" else self.datasets[key]
             entries[label] = entry.model_dump(mode="json")
         entries["licence_policies"] = {k: sorted(v) for k, v in sorted(self.licence_policies.items())}

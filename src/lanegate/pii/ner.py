@@ -78,5 +78,5 @@ class SpacyModel:
 def load_model(backend: str, model: str, entities: frozenset[str]) -> EntityModel:
     """The model a pack asks for; :class:`ModelUnavailable` when it cannot be loaded here."""
     if backend != "spacy":
-        raise ModelUnavailable(f"unknown backend '{backend}'; the available backend is 'spacy'")
+        raise ModelUnavailable(str(unavailable_reason(backend, model)))
     return SpacyModel(model, entities)
