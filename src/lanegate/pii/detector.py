@@ -8,17 +8,20 @@ entity type's validator (a checksum) therefore beats a bare shape (a phone-like 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from lanegate.pii.context import words
 from lanegate.pii.entities import ALL_ENTITIES, Finding
 from lanegate.pii.ner import EntityModel
 from lanegate.pii.normalize import normalize
+from lanegate.pii.prefilter import compile_rules
 from lanegate.pii.recognizers import RULES, Rule
 from lanegate.pii.scan import Numbers, numbers
 
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 24
+LOOKAHEAD = 2  # characters past a match the rules' lookaheads read
+_DIGIT = re.compile(r"\d")
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
 
@@ -31,7 +34,8 @@ class Detector:
     """
 
     def __init__(self, entities: Iterable[str], languages: Iterable[str] = DEFAULT_LANGUAGES,
-                 allow_list: Iterable[str] = (), model: EntityModel | None = None) -> None:
+                 allow_list: Iterable[str] = (), model: EntityModel | None = None, *,
+                 prefilter: bool = True) -> None:
         wanted = set(entities) | (set(model.entities) if model is not None else set())
         unknown = wanted - ALL_ENTITIES
         if unknown:
@@ -42,6 +46,12 @@ class Detector:
         self._context = {r.context: words(r.context, langs) for r in self._rules if r.context}
         self._allowed = frozenset(a.casefold() for a in allow_list)
         self.model = model
+        self._prefilter = compile_rules(self._rules) if prefilter else None
+
+    @property
+    def one_pass(self) -> bool:
+        """Whether the rules' candidates are found in one pass (:mod:`lanegate.pii.prefilter`)."""
+        return self._prefilter is not None
 
     def detect(self, text: str) -> list[Finding]:
         """Findings in ``text``, in order, not overlapping; spans index ``text`` as given."""
@@ -50,22 +60,11 @@ class Detector:
         normal = normalize(text)
         body = normal.text
         lower = body.lower()
-        digits = numbers(body)
         found: list[Finding] = []
-        for rule in self._rules:
-            if rule.digits and digits is None:
-                continue
-            if rule.trigger and not any(t in lower for t in rule.trigger):
-                continue
-            if rule.required and not any(w in lower for w in self._context.get(rule.context or "", ())):
-                continue
-            if rule.window is not None:
-                found.extend(self._around_triggers(rule, body, lower))
-            elif digits is not None and (rule.cluster or rule.run):
-                if digits.admits(rule.cluster, rule.run):
-                    found.extend(self._apply(rule, body, lower, digits))
-            else:
-                found.extend(self._apply(rule, body, lower))
+        if self._prefilter is not None:
+            self._detect_candidates(self._prefilter.spans(body), body, lower, found)
+        else:
+            self._detect_all(body, lower, found)
         if self.model is not None:
             found.extend(self.model.find(body))
         findings = []
@@ -75,6 +74,67 @@ class Detector:
                 continue
             findings.append(Finding(item.entity, start, end, item.score))
         return findings
+
+    def _detect_candidates(self, spans: list[list[tuple[int, int]]], body: str, lower: str,
+                           found: list[Finding]) -> None:
+        """Rules with a candidate read only the spans the prefilter reported; the others their triggers."""
+        has_digit: bool | None = None
+        verdicts: dict[tuple[Callable[[str], bool], str], bool] = {}
+        for index, rule in enumerate(self._rules):
+            if rule.candidate is None:
+                if rule.digits:
+                    if has_digit is None:
+                        has_digit = _DIGIT.search(body) is not None
+                    if not has_digit:
+                        continue
+                if self._may_apply(rule, lower):
+                    found.extend(self._around_triggers(rule, body, lower) if rule.window is not None
+                                 else self._apply(rule, body, lower))
+                continue
+            hits = spans[index]
+            if not hits or (rule.required and not self._context_in(rule, lower)):
+                continue
+            if rule.open_ended:
+                found.extend(self._at_starts(rule, body, lower, hits))
+                continue
+            for start, end in _merge(hits):
+                found.extend(self._apply(rule, body, lower, None, start, starts_before=end, verdicts=verdicts))
+
+    def _detect_all(self, body: str, lower: str, found: list[Finding]) -> None:
+        """Every rule with ``re`` alone, skipping those the text cannot hold (no engine for the prefilter)."""
+        digits = numbers(body)
+        for rule in self._rules:
+            if rule.digits and digits is None:
+                continue
+            if not self._may_apply(rule, lower):
+                continue
+            if rule.window is not None:
+                found.extend(self._around_triggers(rule, body, lower))
+            elif digits is not None and (rule.cluster or rule.run):
+                if digits.admits(rule.cluster, rule.run):
+                    found.extend(self._apply(rule, body, lower, digits))
+            else:
+                found.extend(self._apply(rule, body, lower))
+
+    def _may_apply(self, rule: Rule, lower: str) -> bool:
+        if rule.trigger and not any(t in lower for t in rule.trigger):
+            return False
+        return not rule.required or self._context_in(rule, lower)
+
+    def _context_in(self, rule: Rule, lower: str) -> bool:
+        return any(w in lower for w in self._context.get(rule.context or "", ()))
+
+    def _at_starts(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]]) -> list[Finding]:
+        """An open-ended rule tried where each of its candidates starts (the candidate may include one
+        character of context before the match); overlapping findings are left to :func:`_resolve`."""
+        found: list[Finding] = []
+        for start in sorted({start for start, _ in hits}):
+            for position in (start, start + 1):
+                item = next(iter(self._apply(rule, body, lower, None, position, once=True)), None)
+                if item is not None:
+                    found.append(item)
+                    break
+        return found
 
     def _around_triggers(self, rule: Rule, body: str, lower: str) -> set[Finding]:
         """Matches of ``rule`` near its trigger words only (a window around each occurrence)."""
@@ -110,29 +170,50 @@ class Detector:
             while position >= 0:
                 if position >= covered:
                     start = position
-                    while start > 0 and position - start < limit and body[start - 1] in allowed:
+                    while start > 0 and position - start < limit and allowed(body[start - 1]):
                         start -= 1
-                    for item in self._apply(rule, body, lower, None, start, position + rule.window[1], once=True):
-                        found.add(item)
-                        covered = item.end
+                    end = position + rule.window[1]
+                    for first in range(start, min(start + 3, end)):  # a leading dot is not part of a local part
+                        item = next(iter(self._apply(rule, body, lower, None, first, end, once=True)), None)
+                        if item is not None:
+                            found.add(item)
+                            covered = item.end
+                            break
                 position = lower.find(trigger, position + 1)
         return found
 
     def _apply(self, rule: Rule, body: str, lower: str, digits: Numbers | None = None, start_at: int = 0,
-               end_at: int | None = None, *, once: bool = False) -> Iterable[Finding]:
+               end_at: int | None = None, *, once: bool = False, starts_before: int | None = None,
+               verdicts: dict[tuple[Callable[[str], bool], str], bool] | None = None) -> Iterable[Finding]:
+        """Findings of ``rule`` in ``[start_at, end_at)`` of ``body`` (or of the digits' view). ``once``: one
+        match attempt at ``start_at``. ``starts_before``: only matches starting before it (the text is read
+        as far as a match starting there could reach, so each attempt sees what it would in the whole text).
+        ``verdicts`` remembers validators' answers within one text."""
         context = self._context.get(rule.context) if rule.context else None
         view = digits.view if digits is not None else body
         end = len(view) if end_at is None else min(end_at, len(view))
-        if once:  # one attempt from each of the first few starts (a leading dot is not part of a local part)
-            attempts = (rule.pattern.match(view, s, end) for s in range(start_at, min(start_at + 3, end)))
-            first = next((m for m in attempts if m is not None), None)
-            matches: Iterable[re.Match[str]] = [first] if first is not None else []
+        if starts_before is not None:
+            assert rule.widest is not None
+            end = min(end, starts_before + rule.widest + LOOKAHEAD)
+        matches: Iterable[re.Match[str]]
+        if once:
+            first = rule.pattern.match(view, start_at, end)
+            matches = [first] if first is not None else []
+        elif starts_before is not None:
+            matches = _starting_before(rule.pattern, view, start_at, end, starts_before)
         else:
             matches = rule.pattern.finditer(view, start_at, end)
         for match in matches:
             start, end = match.span(rule.group)
-            if rule.validate is not None and not rule.validate(match.group(rule.group)):
-                continue
+            if rule.validate is not None:
+                value = match.group(rule.group)
+                if verdicts is None:
+                    valid = rule.validate(value)
+                else:  # rules of one entity share a validator and often match the same value
+                    key = (rule.validate, value)
+                    valid = verdicts[key] if key in verdicts else verdicts.setdefault(key, rule.validate(value))
+                if not valid:
+                    continue
             if digits is not None and view is not body:
                 start, end = digits.to_text(start), digits.to_text(end - 1) + 1
             if rule.check is not None and not rule.check(body, start, end):
@@ -147,6 +228,34 @@ class Detector:
             elif rule.required:
                 continue
             yield Finding(rule.entity, start, end, score)
+
+
+def _starting_before(pattern: re.Pattern[str], view: str, start: int, end: int,
+                     before: int) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(view, start, end)`` yields that starts before ``before``, trying the first
+    two positions (where a candidate span puts a match) before searching further."""
+    position = start
+    while position < before:
+        match = pattern.match(view, position, end)
+        if match is None and position + 1 < before:
+            match = pattern.match(view, position + 1, end)
+        if match is None and position + 2 < before:
+            match = pattern.search(view, position + 2, end)
+        if match is None or match.start() >= before:
+            return
+        yield match
+        position = max(match.end(), match.start() + 1)
+
+
+def _merge(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Candidate spans, joined where they overlap."""
+    merged: list[list[int]] = []
+    for start, end in sorted(hits):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
 
 
 def _resolve(found: list[Finding]) -> list[Finding]:

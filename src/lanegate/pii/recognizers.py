@@ -5,9 +5,11 @@ input makes them backtrack without bound (no nested quantifiers over overlapping
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lanegate.pii import validators as v
 
@@ -34,6 +36,14 @@ class Rule:
     the rule reads only the text around each occurrence of a trigger; with ``backscan`` too, it is tried once
     per trigger, from where the run of those characters before the trigger begins (the local part of an
     email before ``@``). ``group`` is the pattern group that holds the value.
+
+    ``candidate`` is the rule for the one-pass prefilter (:mod:`lanegate.pii.prefilter`): a pattern in the
+    engine's syntax (no lookarounds or back-references) that matches, around every match of ``pattern`` that
+    could become a finding, a span containing it — context characters that ``pattern`` only looks at are
+    matched instead (:func:`_not_after`, :func:`_not_before`). ``shortest`` is the fewest characters such a
+    span has (what the validator needs). With ``open_ended``, the candidate matches only the beginning of a
+    match (the rest is unbounded) and the pattern is tried where the candidate starts. Rules without a
+    candidate are found through their triggers.
     """
 
     entity: str
@@ -50,15 +60,51 @@ class Rule:
     cluster: tuple[int, int] | None = None  # digits in a separator-joined number the rule needs (fast skip)
     run: tuple[int, int] | None = None  # length of an unbroken digit run the rule needs (fast skip)
     window: tuple[int, int] | None = None  # with trigger words: read only this many chars before/after each
-    backscan: frozenset[str] | None = None  # with window: the match starts where these chars end before a trigger
+    backscan: Callable[[str], bool] | None = None  # with window: the match starts where such chars end before a trigger
+    candidate: str | None = None
+    shortest: int = 0
+    open_ended: bool = False  # the candidate matches how a match begins; the pattern is tried where it starts
+    widest: int | None = None  # the most characters a match attempt reads (None: unbounded); set by _rule
+
+    @property
+    def caseless(self) -> bool:
+        return bool(self.pattern.flags & re.IGNORECASE)
+
+
+def _not_after(excluded: str) -> str:
+    """Candidate syntax for "not preceded by a character of the class ``excluded``": the start of the text
+    or one character outside it (matched, so a candidate span may begin one character early)."""
+    return f"(?:^|[^{excluded}])"
+
+
+def _not_before(excluded: str) -> str:
+    """Candidate syntax for "not followed by a character of the class ``excluded``"."""
+    return rf"(?:[^{excluded}]|\z)"
 
 
 def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: object) -> Rule:
-    return Rule(entity, re.compile(pattern, flags), score, **options)  # type: ignore[arg-type]
+    return Rule(entity, re.compile(pattern, flags), score, widest=_widest(pattern, flags),
+                **options)  # type: ignore[arg-type]
 
 
-_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
-_HEX_COLON = frozenset("0123456789abcdefABCDEF:")
+def _widest(pattern: str, flags: int) -> int | None:
+    """The longest match of ``pattern`` (``None``: unbounded); its lookaheads read at most two characters more."""
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        width = int(parser.parse(pattern, flags).getwidth()[1])
+    except Exception:  # a Python without this parser: no bound known
+        return None
+    return width if width < _UNBOUNDED else None
+
+
+_UNBOUNDED = 1 << 16
+
+
+def _email_local(char: str) -> bool:
+    return char.isalnum() or char in "_.%+-"  # what [\w.%+-] matches
+
+
+_HEX_COLON = frozenset("0123456789abcdefABCDEF:").__contains__
 
 RULES: tuple[Rule, ...] = (
     _rule(
@@ -69,7 +115,9 @@ RULES: tuple[Rule, ...] = (
         trigger=("@",),
         digits=False,
         window=(64, 260),
-        backscan=_EMAIL_LOCAL,
+        backscan=_email_local,
+        candidate=_not_after(r"\w.%+-") + r"[\w%+-][\w.%+-]{0,63}@",
+        open_ended=True,
     ),
     _rule(
         "URL_CREDENTIALS",
@@ -89,6 +137,9 @@ RULES: tuple[Rule, ...] = (
         0.95,
         trigger=("akia", "asia", "gh", "sk-", "xox", "aiza", "k_live_", "k_test_", "lgk_", "eyj"),
         digits=False,
+        candidate=_not_after(r"\w") + r"(?:AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abposr]-|AIza|[rs]k_(?:live|test)_"
+        r"|lgk_|eyJ)",
+        open_ended=True,
     ),
     _rule(
         "SECRET",
@@ -105,6 +156,7 @@ RULES: tuple[Rule, ...] = (
         validate=v.ip_address,
         trigger=(".",),
         cluster=(4, 12),
+        candidate=_not_after(r"\w.") + r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}" + _not_before(r"\w"),
     ),
     _rule(
         "IP_ADDRESS",
@@ -116,6 +168,8 @@ RULES: tuple[Rule, ...] = (
         digits=False,
         window=(39, 60),
         backscan=_HEX_COLON,
+        candidate=_not_after(r"\w:") + r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+        r"(?:%[A-Za-z0-9]{1,16})?" + _not_before(r"\w:"),
     ),
     _rule(
         "CREDIT_CARD",
@@ -123,6 +177,7 @@ RULES: tuple[Rule, ...] = (
         0.9,
         validate=v.credit_card,
         cluster=(12, 19),
+        candidate=_not_after(r"\w+-") + r"[0-9]{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}" + _not_before(r"\w-"),
     ),
     _rule(
         "CREDIT_CARD",
@@ -130,17 +185,26 @@ RULES: tuple[Rule, ...] = (
         0.9,
         validate=v.credit_card,
         cluster=(14, 15),
+        candidate=_not_after(r"\w+-") + r"[0-9]{4}[ -]?\d{6}[ -]?\d{4,5}" + _not_before(r"\w-"),
     ),  # Amex
-    _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{11,18}(?![\w-])", 0.9, validate=v.credit_card, run=(12, 19)),
+    _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{11,18}(?![\w-])", 0.9, validate=v.credit_card, run=(12, 19),
+          candidate=_not_after(r"\w+-") + r"[0-9]{12,19}" + _not_before(r"\w-")),
     _rule(
         "IBAN_CODE",
         r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?(?![\w])",
         0.95,
         validate=v.iban_code,
         run=(2, 34),
+        candidate=_not_after(r"\w") + r"[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?"
+        + _not_before(r"\w"),
     ),
     _rule(
-        "US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{2}([- .])\d{2}\1\d{4}(?![\w-])", 0.85, validate=v.us_ssn, cluster=(9, 9)
+        "US_SSN",
+        r"[0-9](?<![\w-][0-9])[0-9]{2}([- .])\d{2}\1\d{4}(?![\w-])",
+        0.85,
+        validate=v.us_ssn,
+        cluster=(9, 9),
+        candidate=_not_after(r"\w-") + r"[0-9]{3}[- .]\d{2}[- .]\d{4}" + _not_before(r"\w-"),
     ),
     _rule(
         "US_SSN",
@@ -148,15 +212,25 @@ RULES: tuple[Rule, ...] = (
         0.6,
         validate=v.us_ssn,
         cluster=(9, 9),
+        candidate=_not_after(r"\w-") + r"[0-9](?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})" + _not_before(r"\w-"),
     ),
-    _rule("US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{8}(?![\w-])", 0.4, validate=v.us_ssn, run=(9, 9)),
-    _rule("US_ITIN", r"9(?<![\w-]9)\d{2}([- ]?)[5-9]\d\1\d{4}(?![\w-])", 0.9, validate=v.us_itin, cluster=(9, 9)),
+    _rule("US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{8}(?![\w-])", 0.4, validate=v.us_ssn, run=(9, 9),
+          candidate=_not_after(r"\w-") + r"[0-9]{9}" + _not_before(r"\w-")),
+    _rule(
+        "US_ITIN",
+        r"9(?<![\w-]9)\d{2}([- ]?)[5-9]\d\1\d{4}(?![\w-])",
+        0.9,
+        validate=v.us_itin,
+        cluster=(9, 9),
+        candidate=_not_after(r"\w-") + r"9\d{2}[- ]?[5-9]\d[- ]?\d{4}" + _not_before(r"\w-"),
+    ),
     _rule(
         "US_ITIN",
         r"9(?<![\w-]9)(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})(?![\w-])",
         0.6,
         validate=v.us_itin,
         cluster=(9, 9),
+        candidate=_not_after(r"\w-") + r"9(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})" + _not_before(r"\w-"),
     ),
     _rule(
         "UK_NINO",
@@ -164,6 +238,7 @@ RULES: tuple[Rule, ...] = (
         0.85,
         validate=v.uk_nino,
         cluster=(6, 6),
+        candidate=_not_after(r"\w") + r"[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]" + _not_before(r"\w"),
     ),
     _rule(
         "DE_TAX_ID",
@@ -171,6 +246,7 @@ RULES: tuple[Rule, ...] = (
         0.7,
         validate=v.de_tax_id,
         cluster=(11, 11),
+        candidate=_not_after(r"\w-") + r"[0-9]{2} ?\d{3} ?\d{3} ?\d{3}" + _not_before(r"\w-"),
     ),
     _rule(
         "FR_NIR",
@@ -178,9 +254,13 @@ RULES: tuple[Rule, ...] = (
         0.85,
         validate=v.fr_nir,
         cluster=(13, 15),
+        candidate=_not_after(r"\w") + r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}"
+        + _not_before(r"\w"),
     ),
-    _rule("ES_DNI", r"[0-9](?<![\w][0-9])[0-9]{6,7}[- ]?[A-Za-z](?![\w])", 0.8, validate=v.es_dni, run=(7, 8)),
-    _rule("ES_NIE", r"(?<![\w])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])", 0.85, validate=v.es_nie, run=(7, 7)),
+    _rule("ES_DNI", r"[0-9](?<![\w][0-9])[0-9]{6,7}[- ]?[A-Za-z](?![\w])", 0.8, validate=v.es_dni, run=(7, 8),
+          candidate=_not_after(r"\w") + r"[0-9]{7,8}[- ]?[A-Za-z]" + _not_before(r"\w")),
+    _rule("ES_NIE", r"(?<![\w])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])", 0.85, validate=v.es_nie, run=(7, 7),
+          candidate=_not_after(r"\w") + r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]" + _not_before(r"\w")),
     _rule(
         "IT_FISCAL_CODE",
         r"(?<![\w])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
@@ -188,6 +268,8 @@ RULES: tuple[Rule, ...] = (
         0.9,
         validate=v.it_fiscal_code,
         run=(2, 3),
+        candidate=_not_after(r"\w") + r"[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
+        r"[0-9LMNP-Vlmnp-v]{3}[A-Za-z]" + _not_before(r"\w"),
     ),
     _rule(
         "NL_BSN",
@@ -197,10 +279,14 @@ RULES: tuple[Rule, ...] = (
         context="NL_BSN",
         required=True,
         cluster=(9, 9),
+        candidate=_not_after(r"\w-") + r"(?:[0-9]{9}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})" + _not_before(r"\w-"),
     ),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{2}\d{7}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(7, 7)),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{3}\d{6}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(6, 6)),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]\d{8}(?![\w])", 0.4, context="PASSPORT", boost=0.55, run=(8, 8)),
+    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{2}\d{7}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(7, 7),
+          candidate=_not_after(r"\w") + r"[A-Za-z]{2}\d{7}" + _not_before(r"\w")),
+    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{3}\d{6}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(6, 6),
+          candidate=_not_after(r"\w") + r"[A-Za-z]{3}\d{6}" + _not_before(r"\w")),
+    _rule("PASSPORT", r"(?<![\w])[A-Za-z]\d{8}(?![\w])", 0.4, context="PASSPORT", boost=0.55, run=(8, 8),
+          candidate=_not_after(r"\w") + r"[A-Za-z]\d{8}" + _not_before(r"\w")),
     _rule(
         "PASSPORT",
         r"(?<![\w])(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
@@ -209,6 +295,8 @@ RULES: tuple[Rule, ...] = (
         context="PASSPORT",
         required=True,
         run=(1, 9),
+        candidate=_not_after(r"\w") + r"(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
+        r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})" + _not_before(r"\w"),
     ),
     _rule(
         "DATE_OF_BIRTH",
@@ -220,6 +308,9 @@ RULES: tuple[Rule, ...] = (
         context="DATE_OF_BIRTH",
         required=True,
         run=(1, 4),
+        candidate=_not_after(r"\w") + r"(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+        rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})"
+        + _not_before(r"\w"),
     ),
     _rule(
         "PHONE_NUMBER",
@@ -232,12 +323,29 @@ RULES: tuple[Rule, ...] = (
         boost=0.2,
         check=v.phone_in_place,
         cluster=(7, 15),
+        # a finding has at least seven digits (the validator), hence at least seven characters
+        candidate=_not_after(r"\w+-") + r"(?:\+(?:\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?)?|\((?:\d{1,5}\)[ .-]?)?|[0-9])"
+        r"[0-9]{0,12}(?:[ .-][0-9]{1,8}){0,5}(?:[\s\x1c-\x1f]?(?:x|ext\.?)[\s\x1c-\x1f]?[0-9]{1,6})?"
+        + _not_before(r"\w"),
+        shortest=7,
     ),
     # healthcare_mode
     _rule(
-        "UK_NHS", r"[0-9](?<![\w-][0-9])[0-9]{2}([- ]?)\d{3}\1\d{4}(?![\w-])", 0.75, validate=v.uk_nhs, cluster=(10, 10)
+        "UK_NHS",
+        r"[0-9](?<![\w-][0-9])[0-9]{2}([- ]?)\d{3}\1\d{4}(?![\w-])",
+        0.75,
+        validate=v.uk_nhs,
+        cluster=(10, 10),
+        candidate=_not_after(r"\w-") + r"[0-9]{3}[- ]?\d{3}[- ]?\d{4}" + _not_before(r"\w-"),
     ),
-    _rule("US_NPI", r"[12](?<![\w-][12])\d{3}([- ]?)\d{3}\1\d{3}(?![\w-])", 0.8, validate=v.us_npi, cluster=(10, 10)),
+    _rule(
+        "US_NPI",
+        r"[12](?<![\w-][12])\d{3}([- ]?)\d{3}\1\d{3}(?![\w-])",
+        0.8,
+        validate=v.us_npi,
+        cluster=(10, 10),
+        candidate=_not_after(r"\w-") + r"[12]\d{3}[- ]?\d{3}[- ]?\d{3}" + _not_before(r"\w-"),
+    ),
     _rule(
         "MEDICAL_RECORD_NUMBER",
         r"(?:mrn|medical record(?: number| no\.?)?|patient (?:id|number)|chart number|"
@@ -256,6 +364,7 @@ RULES: tuple[Rule, ...] = (
         context="CARD_EXPIRY",
         required=True,
         run=(2, 4),
+        candidate=_not_after(r"\w/") + r"(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}" + _not_before(r"\w/"),
     ),
     _rule(
         "CARD_CVV",
@@ -290,7 +399,10 @@ RULES: tuple[Rule, ...] = (
             "señora",
             "signor",
         ),
-        window=(1, 80),
+        window=(4, 80),
+        candidate=_not_after(r"\w") + r"(?:my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|"
+        r"madame|señor|señora|signor|signora) [A-Z]",
+        open_ended=True,
     ),
     _rule(
         "STREET_ADDRESS",
@@ -331,5 +443,9 @@ RULES: tuple[Rule, ...] = (
             "gasse",
         ),
         window=(90, 12),
+        candidate=_not_after(r"\w") + r"\d{1,5}[A-Za-z]?,? (?:[A-Z][\w'.-]*\.? ){0,3}(?:Street|St\.|Avenue|Ave\.?|"
+        r"Road|Rd\.|Boulevard|Blvd\.?|Lane|Ln\.|Drive|Dr\.|Way|Court|Ct\.|Place|Pl\.|Square|Sq\.|Terrace|Parkway|"
+        r"Highway|Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse)" + _not_before(r"\w"),
+        open_ended=True,
     ),
 )

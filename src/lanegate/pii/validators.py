@@ -136,8 +136,8 @@ _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d+$", re.IGNORECASE)
 def phone(value: str) -> bool:
     """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date or a
     dotted address, and not a single run of digits shorter than ten (a bare count or code)."""
-    number = _EXTENSION.sub("", value)
-    count = sum(c.isdigit() for c in number)
+    number = _EXTENSION.sub("", value) if "x" in value or "X" in value else value
+    count = sum(map(str.isdigit, number))
     if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
         return False
     if _DATE_LIKE.search(number) or _POSTAL.match(number) or _ZIP_AND_NUMBER.match(number):
@@ -154,7 +154,7 @@ def phone_in_place(text: str, start: int, end: int) -> bool:
     phone number where it reads as a house or flat number (``Apt. 675 62314``, ``3747 3911 Fourth Avenue``) or
     follows a word naming another kind of number (licence, account, order...)."""
     value = text[start:end]
-    if "+" in value or "(" in value or sum(c.isdigit() for c in value) > 8:
+    if "+" in value or "(" in value or sum(map(str.isdigit, value)) > 8:
         return True
     before = text[max(0, start - 24) : start]
     return not (_NOT_A_PHONE_BEFORE.search(before) or _STREET_AFTER.match(text[end : end + 8]))

@@ -1,0 +1,124 @@
+"""One pass over the text for every pattern rule: where each rule could match, so that Python's ``re`` only
+reads those places.
+
+Python's ``re`` tries a pattern at every position of the text, one rule after another; a dense prompt costs
+each rule a full pass. Here the rules' *candidates* (:attr:`~lanegate.pii.recognizers.Rule.candidate`,
+patterns a multi-pattern engine can run, written so that they match wherever the rule could produce a
+finding) are compiled together into one Hyperscan database (Vectorscan, through the ``hyperscan`` package),
+which reads the text once and reports ``(rule, start, end)`` for each candidate. The detector then runs the
+rule's own pattern, validator and context checks in those spans only; the rule's pattern remains the
+definition of a match, the candidate only says where to look.
+
+The engine reads bytes; candidates are ASCII patterns run over an ASCII *skeleton* of the text with one
+character per character (so offsets are the text's): an ASCII character is itself; a non-ASCII decimal digit
+is ``0``, white space a space, a letter its base letter (``é`` → ``e``) or ``a``, another word character
+``a``, and anything else ``DEL`` (``\\x7f``, which no candidate names). Non-ASCII letters in a rule's pattern
+(month names, street words) are folded the same way (:func:`fold`) when its candidate is built.
+
+Without the ``hyperscan`` package (a platform without its wheel), :func:`compile_rules` returns ``None`` and
+the detector reads the text with ``re`` alone — the same findings, more slowly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lanegate.pii.recognizers import Rule
+
+hyperscan: Any
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - platforms without the wheel
+    hyperscan = None
+
+OTHER = "\x7f"
+_ERRORS = "lanegate-skeleton"
+
+
+def _fold_char(char: str) -> str:
+    if char.isdecimal():
+        return "0"
+    if char.isspace():
+        return " "
+    if char.isalnum() or char == "_":
+        base = unicodedata.normalize("NFKD", char)[:1]
+        return base if base.isascii() and base.isalpha() else "a"
+    return OTHER
+
+
+def _skeleton_errors(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    chunk = error.object[error.start : error.end]
+    return "".join(_fold_char(c) for c in chunk), error.end
+
+
+codecs.register_error(_ERRORS, _skeleton_errors)
+
+
+def skeleton(text: str) -> bytes:
+    """``text`` as the engine reads it: one ASCII byte per character (see the module docstring)."""
+    return text.encode("ascii", _ERRORS)
+
+
+def fold(pattern: str) -> str:
+    """A pattern's non-ASCII characters as the skeleton spells them (for literal words in candidates)."""
+    return skeleton(pattern).decode("ascii")
+
+
+class Prefilter:
+    """The compiled candidates of some rules; :meth:`spans` gives, per rule index, where to look."""
+
+    def __init__(self, database: Any, count: int) -> None:
+        self._database = database
+        self._count = count
+        self._local = threading.local()  # one scratch space per thread (the engine's scratch is not shared)
+
+    def spans(self, body: str) -> list[list[tuple[int, int]]]:
+        """For each rule (by index), the ``(start, end)`` of its candidates in ``body``, in order of end."""
+        found: list[list[tuple[int, int]]] = [[] for _ in range(self._count)]
+        data = body.encode("ascii") if body.isascii() else skeleton(body)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        self._database.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
+        return found
+
+
+def _collect(rule: int, start: int, end: int, _flags: int, found: list[list[tuple[int, int]]]) -> None:
+    found[rule].append((start, end))
+
+
+def available() -> bool:
+    """Whether the multi-pattern engine is installed."""
+    return hyperscan is not None
+
+
+def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
+    """The prefilter for the rules that have a candidate (indexes are positions in ``rules``; rules without
+    one get no spans), or ``None`` without the engine or without any candidate."""
+    if hyperscan is None:
+        return None
+    wanted = tuple((index, rule.candidate, rule.shortest, rule.caseless) for index, rule in enumerate(rules)
+                   if rule.candidate is not None)
+    if not wanted:
+        return None
+    return Prefilter(_database(wanted), len(rules))
+
+
+@lru_cache(maxsize=32)
+def _database(wanted: tuple[tuple[int, str | None, int, bool], ...]) -> Any:
+    """Compiled once per set of candidates (lanes with the same entities share it)."""
+    flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+             for _, _, _, caseless in wanted]
+    ext = [(hyperscan.HS_EXT_FLAG_MIN_LENGTH if shortest else 0, 0, 0, shortest, 0, 0)
+           for _, _, shortest, _ in wanted]
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=[fold(str(candidate)).encode("ascii") for _, candidate, _, _ in wanted],
+                     ids=[index for index, _, _, _ in wanted], elements=len(wanted), flags=flags, ext=ext)
+    return database

@@ -1,0 +1,117 @@
+"""The one-pass prefilter: the detector finds exactly what it finds with ``re`` alone, on the shared
+labelled sets, on generated text and in several threads at once; without the engine it still works."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lanegate.pii import ALL_ENTITIES, Detector, prefilter
+from lanegate.pii.evaluation import load
+from lanegate.pii.recognizers import RULES
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "pii"
+ENTITIES = sorted(ALL_ENTITIES - {"LOCATION"})
+pytestmark = pytest.mark.skipif(not prefilter.available(), reason="the hyperscan package has no wheel here")
+
+
+def _texts() -> list[str]:
+    texts = [r["text"] for name in ("presidio-research/synth_dataset_v2.unified.jsonl",
+                                    "e3jsi-synthetic-multi-pii/e3jsi_validation_charspans.jsonl")
+             for r in load(SHARED / name)]
+
+    def strings(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "input") and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    strings(value)
+        elif isinstance(node, list):
+            for value in node:
+                strings(value)
+
+    strings(json.loads((SHARED / "presidio-recognizer-tests" / "presidio_recognizer_test_cases.json").read_text()))
+    texts += [p.read_text() for p in sorted((SHARED / "datafog-bench-payloads").iterdir())
+              if p.suffix in (".txt", ".json")]
+    evasive = [t.replace("0", "\uff10").replace("@", "\uff20").replace(" ", "\u200b ", 3) for t in texts[:400]]
+    return texts + evasive
+
+
+FAST = Detector(ENTITIES)
+PLAIN = Detector(ENTITIES, prefilter=False)
+
+
+def test_one_pass_and_re_alone_find_the_same_on_the_shared_sets():
+    assert FAST.one_pass and not PLAIN.one_pass
+    texts = _texts()
+    assert len(texts) > 3000
+    differing = [t for t in texts if FAST.detect(t) != PLAIN.detect(t)]
+    assert differing == []
+
+
+PIECES = st.sampled_from([
+    "4111 1111 1111 1111", "4242424242424242", "219-09-9934", "078-05-1121", "(212) 555-0142", "+44 20 7946 0958",
+    "GB82 WEST 1234 5698 7654 32", "192.168.0.1", "2001:db8::1", "fe80::1%eth0", "AB 12 34 56 C", "12345678Z",
+    "X1234567L", "RSSMRA85T10A562S", "123 456 789", "01/28", "cvv 123", "born 12/03/1985", "passport C01X00T47",
+    "jane.doe@example.com", "me@x.io", "sk-proj-abcdefghijklmnopqrstuvwx", "AKIAABCDEFGHIJKLMNOP",
+    "ghp_" + "a" * 36, "my name is Dan Smith", "12 Baker Street", "MRN: AB-123456", "tel", "number", "bsn",
+    "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@", "_",
+    " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012",
+])
+
+
+def _covered(findings) -> set[tuple[str, int]]:
+    return {(f.entity, i) for f in findings for i in range(f.start, f.end)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES | st.text("0123456789 -./()+:@_xXaZé٣\u200b", max_size=8), max_size=12).map("".join))
+def test_one_pass_finds_everything_re_alone_finds_in_generated_text(text):
+    """Every character re alone reports is reported, as the same entity, by the one-pass path. (Where
+    matches of one rule overlap, re alone stops at the first — "my name is A B-my name is C D" — and the
+    one-pass path, which tries each candidate, may find both.)"""
+    assert _covered(PLAIN.detect(text)) <= _covered(FAST.detect(text)), repr(text)
+
+
+def test_every_rule_with_a_candidate_is_bounded_or_tried_where_the_candidate_starts():
+    for rule in RULES:
+        if rule.candidate is not None:
+            assert rule.open_ended or rule.widest is not None, rule.pattern.pattern
+
+
+def test_the_skeleton_has_one_ascii_character_per_character():
+    text = "Jürgen — ٣4\u00a0straße ½"  # ß has no ASCII base letter; ½ counts as a word character
+    shape = prefilter.skeleton(text)
+    assert len(shape) == len(text)
+    assert shape == b"Jurgen \x7f 04 straae a"
+
+
+def test_detectors_in_several_threads_scan_at_once_with_their_own_scratch_space():
+    text = "card 4111 1111 1111 1111, mail jane.doe@example.com, call +44 20 7946 0958. " * 20
+    expected = FAST.detect(text)
+    results: list[bool] = []
+
+    def work() -> None:
+        results.extend(FAST.detect(text) == expected for _ in range(50))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 200
+
+
+def test_without_the_engine_the_detector_reads_with_re_alone(monkeypatch):
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    detector = Detector(ENTITIES)
+    assert not detector.one_pass
+    text = "card 4111 1111 1111 1111 and jane.doe@example.com"
+    assert [(f.entity, text[f.start:f.end]) for f in detector.detect(text)] == [
+        ("CREDIT_CARD", "4111 1111 1111 1111"), ("EMAIL_ADDRESS", "jane.doe@example.com")]
