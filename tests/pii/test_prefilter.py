@@ -58,7 +58,8 @@ def test_one_pass_and_re_alone_find_the_same_on_the_shared_sets():
 PIECES = st.sampled_from([
     "4111 1111 1111 1111", "4242424242424242", "219-09-9934", "078-05-1121", "(212) 555-0142", "+44 20 7946 0958",
     "GB82 WEST 1234 5698 7654 32", "192.168.0.1", "2001:db8::1", "fe80::1%eth0", "AB 12 34 56 C", "12345678Z",
-    "X1234567L", "RSSMRA85T10A562S", "123 456 789", "01/28", "cvv 123", "born 12/03/1985", "passport C01X00T47",
+    "X1234567L", "RSSMRA85T10A562S", "123 456 789", "123.45.678", "1234.56.789", "01/28", "cvv 123",
+    "born 12/03/1985", "passport C01X00T47",
     "jane.doe@example.com", "me@x.io", "sk-proj-abcdefghijklmnopqrstuvwx", "AKIAABCDEFGHIJKLMNOP",
     "ghp_" + "a" * 36, "my name is Dan Smith", "12 Baker Street", "MRN: AB-123456", "tel", "number", "bsn",
     "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@", "_",

@@ -112,13 +112,13 @@ def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
 
 
 @lru_cache(maxsize=32)
-def _database(wanted: tuple[tuple[int, str | None, int, bool], ...]) -> Any:
+def _database(wanted: tuple[tuple[int, str, int, bool], ...]) -> Any:
     """Compiled once per set of candidates (lanes with the same entities share it)."""
     flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
              for _, _, _, caseless in wanted]
     ext = [(hyperscan.HS_EXT_FLAG_MIN_LENGTH if shortest else 0, 0, 0, shortest, 0, 0)
            for _, _, shortest, _ in wanted]
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=[fold(str(candidate)).encode("ascii") for _, candidate, _, _ in wanted],
+    database.compile(expressions=[fold(candidate).encode("ascii") for _, candidate, _, _ in wanted],
                      ids=[index for index, _, _, _ in wanted], elements=len(wanted), flags=flags, ext=ext)
     return database

@@ -40,10 +40,10 @@ class Rule:
     ``candidate`` is the rule for the one-pass prefilter (:mod:`lanegate.pii.prefilter`): a pattern in the
     engine's syntax (no lookarounds or back-references) that matches, around every match of ``pattern`` that
     could become a finding, a span containing it — context characters that ``pattern`` only looks at are
-    matched instead (:func:`_not_after`, :func:`_not_before`). ``shortest`` is the fewest characters such a
-    span has (what the validator needs). With ``open_ended``, the candidate matches only the beginning of a
-    match (the rest is unbounded) and the pattern is tried where the candidate starts. Rules without a
-    candidate are found through their triggers.
+    matched instead (:func:`_not_after`, :func:`_not_before`; :func:`_fenced` derives pattern and candidate
+    from one body). ``shortest`` is the fewest characters such a span has (what the validator needs). With
+    ``open_ended``, the candidate matches only the beginning of a match (the rest is unbounded) and the
+    pattern is tried where the candidate starts. Rules without a candidate are found through their triggers.
     """
 
     entity: str
@@ -85,6 +85,22 @@ def _not_before(excluded: str) -> str:
 def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: object) -> Rule:
     return Rule(entity, re.compile(pattern, flags), score, widest=_widest(pattern, flags),
                 **options)  # type: ignore[arg-type]
+
+
+def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str = r"\w", after: str = r"\w",
+            lead: str = "", **options: object) -> Rule:
+    """A rule for a value that stands apart: not preceded by a character of the class ``before`` nor followed
+    by one of ``after``. With ``lead`` (what the value's first character is), the lookbehind is written after
+    it — the same meaning, and ``re`` can skip straight to where that character occurs. The candidate is
+    derived: the fences are matched characters, and a back-reference ``\\1`` accepts what its group does."""
+    pattern = f"{lead}(?<![{before}]{lead}){body}(?![{after}])" if lead else f"(?<![{before}]){body}(?![{after}])"
+    group = _GROUP.search(body)
+    loose = body.replace("\\1", f"(?:{group.group(1)})") if group is not None else body
+    candidate = _not_after(before) + lead + loose + _not_before(after)
+    return _rule(entity, pattern, score, flags, candidate=candidate, **options)
+
+
+_GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
 
 
 def _widest(pattern: str, flags: int) -> int | None:
@@ -171,147 +187,42 @@ RULES: tuple[Rule, ...] = (
         candidate=_not_after(r"\w:") + r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
         r"(?:%[A-Za-z0-9]{1,16})?" + _not_before(r"\w:"),
     ),
-    _rule(
-        "CREDIT_CARD",
-        r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{4}\1\d{4}\1\d{1,7}(?![\w-])",
-        0.9,
-        validate=v.credit_card,
-        cluster=(12, 19),
-        candidate=_not_after(r"\w+-") + r"[0-9]{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "CREDIT_CARD",
-        r"[0-9](?<![\w+-][0-9])[0-9]{3}([ -]?)\d{6}\1\d{4,5}(?![\w-])",
-        0.9,
-        validate=v.credit_card,
-        cluster=(14, 15),
-        candidate=_not_after(r"\w+-") + r"[0-9]{4}[ -]?\d{6}[ -]?\d{4,5}" + _not_before(r"\w-"),
-    ),  # Amex
-    _rule("CREDIT_CARD", r"[0-9](?<![\w+-][0-9])[0-9]{11,18}(?![\w-])", 0.9, validate=v.credit_card, run=(12, 19),
-          candidate=_not_after(r"\w+-") + r"[0-9]{12,19}" + _not_before(r"\w-")),
-    _rule(
-        "IBAN_CODE",
-        r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?(?![\w])",
-        0.95,
-        validate=v.iban_code,
-        run=(2, 34),
-        candidate=_not_after(r"\w") + r"[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?"
-        + _not_before(r"\w"),
-    ),
-    _rule(
-        "US_SSN",
-        r"[0-9](?<![\w-][0-9])[0-9]{2}([- .])\d{2}\1\d{4}(?![\w-])",
-        0.85,
-        validate=v.us_ssn,
-        cluster=(9, 9),
-        candidate=_not_after(r"\w-") + r"[0-9]{3}[- .]\d{2}[- .]\d{4}" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "US_SSN",
-        r"[0-9](?<![\w-][0-9])(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})(?![\w-])",
-        0.6,
-        validate=v.us_ssn,
-        cluster=(9, 9),
-        candidate=_not_after(r"\w-") + r"[0-9](?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})" + _not_before(r"\w-"),
-    ),
-    _rule("US_SSN", r"[0-9](?<![\w-][0-9])[0-9]{8}(?![\w-])", 0.4, validate=v.us_ssn, run=(9, 9),
-          candidate=_not_after(r"\w-") + r"[0-9]{9}" + _not_before(r"\w-")),
-    _rule(
-        "US_ITIN",
-        r"9(?<![\w-]9)\d{2}([- ]?)[5-9]\d\1\d{4}(?![\w-])",
-        0.9,
-        validate=v.us_itin,
-        cluster=(9, 9),
-        candidate=_not_after(r"\w-") + r"9\d{2}[- ]?[5-9]\d[- ]?\d{4}" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "US_ITIN",
-        r"9(?<![\w-]9)(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})(?![\w-])",
-        0.6,
-        validate=v.us_itin,
-        cluster=(9, 9),
-        candidate=_not_after(r"\w-") + r"9(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "UK_NINO",
-        r"(?<![\w])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![\w])",
-        0.85,
-        validate=v.uk_nino,
-        cluster=(6, 6),
-        candidate=_not_after(r"\w") + r"[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]" + _not_before(r"\w"),
-    ),
-    _rule(
-        "DE_TAX_ID",
-        r"[0-9](?<![\w-][0-9])[0-9] ?\d{3} ?\d{3} ?\d{3}(?![\w-])",
-        0.7,
-        validate=v.de_tax_id,
-        cluster=(11, 11),
-        candidate=_not_after(r"\w-") + r"[0-9]{2} ?\d{3} ?\d{3} ?\d{3}" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "FR_NIR",
-        r"[12](?<![\w][12]) ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?![\w])",
-        0.85,
-        validate=v.fr_nir,
-        cluster=(13, 15),
-        candidate=_not_after(r"\w") + r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}"
-        + _not_before(r"\w"),
-    ),
-    _rule("ES_DNI", r"[0-9](?<![\w][0-9])[0-9]{6,7}[- ]?[A-Za-z](?![\w])", 0.8, validate=v.es_dni, run=(7, 8),
-          candidate=_not_after(r"\w") + r"[0-9]{7,8}[- ]?[A-Za-z]" + _not_before(r"\w")),
-    _rule("ES_NIE", r"(?<![\w])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])", 0.85, validate=v.es_nie, run=(7, 7),
-          candidate=_not_after(r"\w") + r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]" + _not_before(r"\w")),
-    _rule(
-        "IT_FISCAL_CODE",
-        r"(?<![\w])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
-        r"[0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\w])",
-        0.9,
-        validate=v.it_fiscal_code,
-        run=(2, 3),
-        candidate=_not_after(r"\w") + r"[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z]"
-        r"[0-9LMNP-Vlmnp-v]{3}[A-Za-z]" + _not_before(r"\w"),
-    ),
-    _rule(
-        "NL_BSN",
-        r"[0-9](?<![\w-][0-9])(?:[0-9]{8}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})(?![\w-])",
-        0.85,
-        validate=v.nl_bsn,
-        context="NL_BSN",
-        required=True,
-        cluster=(9, 9),
-        candidate=_not_after(r"\w-") + r"(?:[0-9]{9}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})" + _not_before(r"\w-"),
-    ),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{2}\d{7}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(7, 7),
-          candidate=_not_after(r"\w") + r"[A-Za-z]{2}\d{7}" + _not_before(r"\w")),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]{3}\d{6}(?![\w])", 0.4, context="PASSPORT", boost=0.45, run=(6, 6),
-          candidate=_not_after(r"\w") + r"[A-Za-z]{3}\d{6}" + _not_before(r"\w")),
-    _rule("PASSPORT", r"(?<![\w])[A-Za-z]\d{8}(?![\w])", 0.4, context="PASSPORT", boost=0.55, run=(8, 8),
-          candidate=_not_after(r"\w") + r"[A-Za-z]\d{8}" + _not_before(r"\w")),
-    _rule(
-        "PASSPORT",
-        r"(?<![\w])(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
-        r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})(?![\w])",
-        0.95,
-        context="PASSPORT",
-        required=True,
-        run=(1, 9),
-        candidate=_not_after(r"\w") + r"(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
-        r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})" + _not_before(r"\w"),
-    ),
-    _rule(
-        "DATE_OF_BIRTH",
-        r"(?<![\w])(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
-        rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})"
-        r"(?![\w])",
-        0.85,
-        I,
-        context="DATE_OF_BIRTH",
-        required=True,
-        run=(1, 4),
-        candidate=_not_after(r"\w") + r"(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
-        rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})"
-        + _not_before(r"\w"),
-    ),
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ -]?)\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+            validate=v.credit_card, cluster=(12, 19)),
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ -]?)\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+            validate=v.credit_card, cluster=(14, 15)),  # Amex
+    _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
+            run=(12, 19)),
+    _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?", 0.95,
+            validate=v.iban_code, run=(2, 34)),
+    _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.us_ssn, cluster=(9, 9)),
+    _fenced("US_SSN", r"(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})", 0.6, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.us_ssn, cluster=(9, 9)),
+    _fenced("US_SSN", r"[0-9]{8}", 0.4, lead="[0-9]", before=r"\w-", after=r"\w-", validate=v.us_ssn, run=(9, 9)),
+    _fenced("US_ITIN", r"\d{2}([- ]?)[5-9]\d\1\d{4}", 0.9, lead="9", before=r"\w-", after=r"\w-", validate=v.us_itin,
+            cluster=(9, 9)),
+    _fenced("US_ITIN", r"(?:\d{2}-[5-9]\d{5}|\d{2}[5-9]\d-\d{4})", 0.6, lead="9", before=r"\w-", after=r"\w-",
+            validate=v.us_itin, cluster=(9, 9)),
+    _fenced("UK_NINO", r"[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]", 0.85, validate=v.uk_nino, cluster=(6, 6)),
+    _fenced("DE_TAX_ID", r"[0-9] ?\d{3} ?\d{3} ?\d{3}", 0.7, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.de_tax_id, cluster=(11, 11)),
+    _fenced("FR_NIR", r" ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}", 0.85, lead="[12]", validate=v.fr_nir,
+            cluster=(13, 15)),
+    _fenced("ES_DNI", r"[0-9]{6,7}[- ]?[A-Za-z]", 0.8, lead="[0-9]", validate=v.es_dni, run=(7, 8)),
+    _fenced("ES_NIE", r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]", 0.85, validate=v.es_nie, run=(7, 7)),
+    _fenced("IT_FISCAL_CODE", r"[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{3}"
+            r"[A-Za-z]", 0.9, validate=v.it_fiscal_code, run=(2, 3)),
+    _fenced("NL_BSN", r"(?:[0-9]{8}|[0-9]{3}[. ][0-9]{2}[. ][0-9]{3})", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.nl_bsn, context="NL_BSN", required=True, cluster=(9, 9)),
+    _fenced("PASSPORT", r"[A-Za-z]{2}\d{7}", 0.4, context="PASSPORT", boost=0.45, run=(7, 7)),
+    _fenced("PASSPORT", r"[A-Za-z]{3}\d{6}", 0.4, context="PASSPORT", boost=0.45, run=(6, 6)),
+    _fenced("PASSPORT", r"[A-Za-z]\d{8}", 0.4, context="PASSPORT", boost=0.55, run=(8, 8)),
+    _fenced("PASSPORT", r"(?:\d{9}|\d{2}[A-Za-z]{2}\d{5}|[CFGHJKLMNPRTVWXYZcfghjklmnprtvwxyz]"
+            r"[CFGHJKLMNPRTVWXYZ0-9cfghjklmnprtvwxyz]{8})", 0.95, context="PASSPORT", required=True, run=(1, 9)),
+    _fenced("DATE_OF_BIRTH", r"(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+            rf"|\d{{1,2}}\.? {_MONTHS}\.? (?:19|20)\d{{2}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})",
+            0.85, I, context="DATE_OF_BIRTH", required=True, run=(1, 4)),
     _rule(
         "PHONE_NUMBER",
         r"[+(0-9](?<![\w+-][+(0-9])(?=[0-9 ().+-]{6})"
@@ -330,22 +241,10 @@ RULES: tuple[Rule, ...] = (
         shortest=7,
     ),
     # healthcare_mode
-    _rule(
-        "UK_NHS",
-        r"[0-9](?<![\w-][0-9])[0-9]{2}([- ]?)\d{3}\1\d{4}(?![\w-])",
-        0.75,
-        validate=v.uk_nhs,
-        cluster=(10, 10),
-        candidate=_not_after(r"\w-") + r"[0-9]{3}[- ]?\d{3}[- ]?\d{4}" + _not_before(r"\w-"),
-    ),
-    _rule(
-        "US_NPI",
-        r"[12](?<![\w-][12])\d{3}([- ]?)\d{3}\1\d{3}(?![\w-])",
-        0.8,
-        validate=v.us_npi,
-        cluster=(10, 10),
-        candidate=_not_after(r"\w-") + r"[12]\d{3}[- ]?\d{3}[- ]?\d{3}" + _not_before(r"\w-"),
-    ),
+    _fenced("UK_NHS", r"[0-9]{2}([- ]?)\d{3}\1\d{4}", 0.75, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.uk_nhs, cluster=(10, 10)),
+    _fenced("US_NPI", r"\d{3}([- ]?)\d{3}\1\d{3}", 0.8, lead="[12]", before=r"\w-", after=r"\w-", validate=v.us_npi,
+            cluster=(10, 10)),
     _rule(
         "MEDICAL_RECORD_NUMBER",
         r"(?:mrn|medical record(?: number| no\.?)?|patient (?:id|number)|chart number|"
@@ -357,15 +256,8 @@ RULES: tuple[Rule, ...] = (
         window=(0, 60),
     ),
     # pci_mode
-    _rule(
-        "CARD_EXPIRY",
-        r"(?<![\w/])(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}(?![\w/])",
-        0.85,
-        context="CARD_EXPIRY",
-        required=True,
-        run=(2, 4),
-        candidate=_not_after(r"\w/") + r"(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}" + _not_before(r"\w/"),
-    ),
+    _fenced("CARD_EXPIRY", r"(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}", 0.85, before=r"\w/", after=r"\w/",
+            context="CARD_EXPIRY", required=True, run=(2, 4)),
     _rule(
         "CARD_CVV",
         r"(?:cvv2?|cvc2?|cid|security code)\W{0,3}(\d{3,4})(?![\w])",
