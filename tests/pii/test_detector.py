@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lanegate.pii import ALL_ENTITIES, DEFAULT_ENTITIES, Detector
+from lanegate.pii.detector import _resolve
+from lanegate.pii.entities import Finding
 from lanegate.pii.evaluation import evaluate, load
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "pii"
@@ -77,3 +81,23 @@ def test_allow_listed_values_are_not_reported():
 def test_healthcare_and_pci_entities_need_their_mode():
     found = {e for e, _ in _found("NPI 1234567893 cvv 123, MRN: A-123456", DEFAULT_ENTITIES)}
     assert not found & {"US_NPI", "CARD_CVV", "MEDICAL_RECORD_NUMBER"}
+
+
+def _resolve_by_rank(found: list[Finding]) -> list[Finding]:
+    """Overlap resolution as its docstring states it: best first, each kept unless it overlaps a kept one."""
+    chosen: list[Finding] = []
+    for item in sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
+        if not any(item.overlaps(kept) for kept in chosen):
+            chosen.append(item)
+    return sorted(chosen, key=lambda f: f.start)
+
+
+FINDINGS = st.builds(lambda entity, start, length, score: Finding(entity, start, start + length, score),
+                     st.sampled_from(["CREDIT_CARD", "PHONE_NUMBER", "US_SSN"]), st.integers(0, 60),
+                     st.integers(1, 20), st.sampled_from([0.4, 0.5, 0.7, 0.9]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(FINDINGS, max_size=14))
+def test_overlapping_findings_resolve_to_the_best_ranked_ones_in_text_order(found):
+    assert _resolve(found) == _resolve_by_rank(found)

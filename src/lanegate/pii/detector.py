@@ -7,8 +7,10 @@ entity type's validator (a checksum) therefore beats a bare shape (a phone-like 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 
 from lanegate.pii.context import words
 from lanegate.pii.entities import ALL_ENTITIES, Finding
@@ -23,6 +25,7 @@ CONTEXT_AFTER = 24
 LOOKAHEAD = 2  # characters past a match the rules' lookaheads read
 _DIGIT = re.compile(r"\d")
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+_START = attrgetter("start")
 
 
 class Detector:
@@ -43,7 +46,9 @@ class Detector:
         self.entities = frozenset(wanted)
         langs = tuple(languages)
         self._rules = [r for r in RULES if r.entity in wanted]
-        self._context = {r.context: words(r.context, langs) for r in self._rules if r.context}
+        self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}
+        # in rule order: the rules found through their triggers (they run on every text that holds one)
+        self._by_trigger = frozenset(i for i, r in enumerate(self._rules) if r.candidate is None)
         self._allowed = frozenset(a.casefold() for a in allow_list)
         self.model = model
         self._prefilter = compile_rules(self._rules) if prefilter else None
@@ -67,20 +72,24 @@ class Detector:
             self._detect_all(body, lower, found)
         if self.model is not None:
             found.extend(self.model.find(body))
+        resolved = _resolve(found)
+        if normal.origin is None and not self._allowed:
+            return resolved
         findings = []
-        for item in _resolve(found):
+        for item in resolved:
             start, end = normal.span(item.start, item.end)
             if self._allowed and text[start:end].casefold() in self._allowed:
                 continue
             findings.append(Finding(item.entity, start, end, item.score))
         return findings
 
-    def _detect_candidates(self, spans: list[list[tuple[int, int]]], body: str, lower: str,
+    def _detect_candidates(self, spans: dict[int, list[tuple[int, int]]], body: str, lower: str,
                            found: list[Finding]) -> None:
         """Rules with a candidate read only the spans the prefilter reported; the others their triggers."""
         has_digit: bool | None = None
         verdicts: dict[tuple[Callable[[str], bool], str], bool] = {}
-        for index, rule in enumerate(self._rules):
+        for index in sorted(self._by_trigger.union(spans)):
+            rule = self._rules[index]
             if rule.candidate is None:
                 if rule.digits:
                     if has_digit is None:
@@ -91,14 +100,13 @@ class Detector:
                     found.extend(self._around_triggers(rule, body, lower) if rule.window is not None
                                  else self._apply(rule, body, lower))
                 continue
-            hits = spans[index]
-            if not hits or (rule.required and not self._context_in(rule, lower)):
+            if rule.required and not self._context_in(rule, lower):
                 continue
+            hits = spans[index]
             if rule.open_ended:
                 found.extend(self._at_starts(rule, body, lower, hits))
                 continue
-            for start, end in _merge(hits):
-                found.extend(self._apply(rule, body, lower, None, start, starts_before=end, verdicts=verdicts))
+            found.extend(self._in_spans(rule, body, lower, hits, verdicts))
 
     def _detect_all(self, body: str, lower: str, found: list[Finding]) -> None:
         """Every rule with ``re`` alone, skipping those the text cannot hold (no engine for the prefilter)."""
@@ -122,7 +130,8 @@ class Detector:
         return not rule.required or self._context_in(rule, lower)
 
     def _context_in(self, rule: Rule, lower: str) -> bool:
-        return any(w in lower for w in self._context.get(rule.context or "", ()))
+        words = self._context.get(rule.context or "")
+        return words is not None and words.search(lower) is not None
 
     def _at_starts(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]]) -> list[Finding]:
         """An open-ended rule tried where each of its candidates starts (the candidate may include one
@@ -136,8 +145,10 @@ class Detector:
 
     def _first(self, rule: Rule, body: str, lower: str, starts: range, end: int) -> Finding | None:
         """The finding of one match attempt of ``rule`` at the first of ``starts`` that gives one."""
+        end = min(end, len(body))
         for start in starts:
-            item = next(iter(self._apply(rule, body, lower, None, start, end, once=True)), None)
+            match = rule.pattern.match(body, start, end)
+            item = self._accept(rule, match, body, lower, None, None) if match is not None else None
             if item is not None:
                 return item
         return None
@@ -181,52 +192,57 @@ class Detector:
         return found
 
     def _apply(self, rule: Rule, body: str, lower: str, digits: Numbers | None = None, start_at: int = 0,
-               end_at: int | None = None, *, once: bool = False, starts_before: int | None = None,
-               verdicts: dict[tuple[Callable[[str], bool], str], bool] | None = None) -> Iterable[Finding]:
-        """Findings of ``rule`` in ``[start_at, end_at)`` of ``body`` (or of the digits' view). ``once``: one
-        match attempt at ``start_at``. ``starts_before``: only matches starting before it (the text is read
-        as far as a match starting there could reach, so each attempt sees what it would in the whole text).
-        ``verdicts`` remembers validators' answers within one text."""
-        context = self._context.get(rule.context) if rule.context else None
+               end_at: int | None = None) -> Iterator[Finding]:
+        """Findings of ``rule`` in ``[start_at, end_at)`` of ``body`` (or of the digits' view)."""
         view = digits.view if digits is not None else body
         end = len(view) if end_at is None else min(end_at, len(view))
-        if starts_before is not None:
-            assert rule.widest is not None
-            end = min(end, starts_before + rule.widest + LOOKAHEAD)
-        matches: Iterable[re.Match[str]]
-        if once:
-            first = rule.pattern.match(view, start_at, end)
-            matches = [first] if first is not None else []
-        elif starts_before is not None:
-            matches = _starting_before(rule.pattern, view, start_at, end, starts_before)
-        else:
-            matches = rule.pattern.finditer(view, start_at, end)
-        for match in matches:
-            start, end = match.span(rule.group)
-            if rule.validate is not None:
-                value = match.group(rule.group)
-                key = (rule.validate, value)
-                valid = verdicts.get(key) if verdicts is not None else None
-                if valid is None:  # rules of one entity share a validator and often match the same value
-                    valid = rule.validate(value)
-                    if verdicts is not None:
-                        verdicts[key] = valid
-                if not valid:
-                    continue
-            if digits is not None and view is not body:
-                start, end = digits.to_text(start), digits.to_text(end - 1) + 1
-            if rule.check is not None and not rule.check(body, start, end):
-                continue
-            score = rule.score
-            if context:
-                near = lower[max(0, start - CONTEXT_BEFORE) : start] + " " + lower[end : end + CONTEXT_AFTER]
-                if any(word in near for word in context):
-                    score = min(1.0, score + rule.boost)
-                elif rule.required:
-                    continue
+        for match in rule.pattern.finditer(view, start_at, end):
+            item = self._accept(rule, match, body, lower, digits if view is not body else None, None)
+            if item is not None:
+                yield item
+
+    def _in_spans(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
+                  verdicts: dict[tuple[Callable[[str], bool], str], bool]) -> Iterator[Finding]:
+        """Findings of a bounded rule that start in its candidate spans. Each span is read as far as a match
+        starting in it could reach, so each attempt sees what it would in the whole text."""
+        assert rule.widest is not None
+        reach = rule.widest + LOOKAHEAD
+        for start, end in hits if len(hits) == 1 else _merge(hits):
+            for match in _starting_before(rule.pattern, body, start, min(len(body), end + reach), end):
+                item = self._accept(rule, match, body, lower, None, verdicts)
+                if item is not None:
+                    yield item
+
+    def _accept(self, rule: Rule, match: re.Match[str], body: str, lower: str, digits: Numbers | None,
+                verdicts: dict[tuple[Callable[[str], bool], str], bool] | None) -> Finding | None:
+        """The finding a match of ``rule`` makes, once its validator, its place and its context words agree
+        (``None``: they do not). ``digits``: the match is in that view of ``body``."""
+        start, end = match.span(rule.group)
+        if rule.validate is not None:
+            value = match.group(rule.group)
+            key = (rule.validate, value)
+            valid = verdicts.get(key) if verdicts is not None else None
+            if valid is None:  # rules of one entity share a validator and often match the same value
+                valid = rule.validate(value)
+                if verdicts is not None:
+                    verdicts[key] = valid
+            if not valid:
+                return None
+        if digits is not None:
+            start, end = digits.to_text(start), digits.to_text(end - 1) + 1
+        if rule.check is not None and not rule.check(body, start, end):
+            return None
+        score = rule.score
+        if rule.context:
+            context = self._context[rule.context]
+            if (context.search(lower, max(0, start - CONTEXT_BEFORE), start) is not None
+                    or context.search(lower, end, end + CONTEXT_AFTER) is not None):
+                score = min(1.0, score + rule.boost)
             elif rule.required:
-                continue
-            yield Finding(rule.entity, start, end, score)
+                return None
+        elif rule.required:
+            return None
+        return Finding(rule.entity, start, end, score)
 
 
 def _starting_before(pattern: re.Pattern[str], view: str, start: int, end: int,
@@ -259,10 +275,28 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in merged]
 
 
+def _any_of(words: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for "one of ``words`` occurs" (a word list is searched in one call)."""
+    return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)) or "(?!)")
+
+
 def _resolve(found: list[Finding]) -> list[Finding]:
     """Keep the best of overlapping findings: higher score, then longer, then earlier."""
-    chosen: list[Finding] = []
-    for item in sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if not any(item.overlaps(kept) for kept in chosen):
-            chosen.append(item)
-    return sorted(chosen, key=lambda f: f.start)
+    kept: list[Finding] = []
+    for item in sorted(found, key=_START):
+        if kept and item.start < kept[-1].end:
+            if item == kept[-1]:  # two rules of one entity found the same value
+                continue
+            break
+        kept.append(item)
+    else:
+        return kept  # nothing overlaps (most texts): every finding stays
+    chosen: list[Finding] = []  # in order of start, not overlapping: only the neighbours of a place can overlap
+    starts: list[int] = []
+    for item in sorted(found, key=lambda f: (-f.score, f.start - f.end, f.start)):
+        index = bisect.bisect_right(starts, item.start)
+        if (index and chosen[index - 1].overlaps(item)) or (index < len(chosen) and chosen[index].overlaps(item)):
+            continue
+        chosen.insert(index, item)
+        starts.insert(index, item.start)
+    return chosen

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_INVISIBLE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+_INVISIBLES = tuple(sorted(INVISIBLE))  # looked for one by one: a substring search beats a class scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Normalized:
 def normalize(text: str) -> Normalized:
     """The normalised copy of ``text``. Text that is already NFKC without invisible characters (ASCII, and
     most prompts in any script) is returned as it is, with no offset table."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _INVISIBLE.search(text)):
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not any(c in text for c in _INVISIBLES)):
         return Normalized(text, None, len(text))
     pieces: list[str] = []
     origin: list[int] = []

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import threading
 import unicodedata
+from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -74,14 +75,13 @@ def fold(pattern: str) -> str:
 class Prefilter:
     """The compiled candidates of some rules; :meth:`spans` gives, per rule index, where to look."""
 
-    def __init__(self, database: Any, count: int) -> None:
+    def __init__(self, database: Any) -> None:
         self._database = database
-        self._count = count
         self._local = threading.local()  # one scratch space per thread (the engine's scratch is not shared)
 
-    def spans(self, body: str) -> list[list[tuple[int, int]]]:
-        """For each rule (by index), the ``(start, end)`` of its candidates in ``body``, in order of end."""
-        found: list[list[tuple[int, int]]] = [[] for _ in range(self._count)]
+    def spans(self, body: str) -> dict[int, list[tuple[int, int]]]:
+        """For each rule (by index) that has candidates in ``body``, their ``(start, end)``, in order of end."""
+        found: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         data = body.encode("ascii") if body.isascii() else skeleton(body)
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
@@ -90,7 +90,7 @@ class Prefilter:
         return found
 
 
-def _collect(rule: int, start: int, end: int, _flags: int, found: list[list[tuple[int, int]]]) -> None:
+def _collect(rule: int, start: int, end: int, _flags: int, found: defaultdict[int, list[tuple[int, int]]]) -> None:
     found[rule].append((start, end))
 
 
@@ -108,7 +108,7 @@ def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
                    if rule.candidate is not None)
     if not wanted:
         return None
-    return Prefilter(_database(wanted), len(rules))
+    return Prefilter(_database(wanted))
 
 
 @lru_cache(maxsize=32)

@@ -1,0 +1,64 @@
+"""Validators written out for speed give python-stdnum's answers; the phone checks keep their meaning."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban, luhn
+
+from lanegate.pii import validators as v
+
+DIGIT_STRINGS = st.text("0123456789", min_size=1, max_size=24)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(DIGIT_STRINGS)
+def test_luhn_check_answers_as_python_stdnum_does(number):
+    assert v.luhn_valid(number) == luhn.is_valid(number)
+
+
+@given(st.text(max_size=20))
+def test_luhn_check_refuses_anything_but_ascii_digits(text):
+    if not (text.isascii() and text.isdigit()):
+        assert not v.luhn_valid(text)
+
+
+def test_known_card_numbers_pass_and_one_changed_digit_fails():
+    for number in ("4242424242424242", "4111111111111111", "5555555555554444", "378282246310005"):
+        assert v.credit_card(number)
+        assert not v.credit_card(number[:-1] + str((int(number[-1]) + 1) % 10))
+    assert v.credit_card("4111-1111-1111-1111") and v.credit_card("4111 1111 1111 1111")
+    assert not v.credit_card("4111\u0661111111111111")  # an Arabic-Indic digit is not a card digit
+
+
+def _iban_like(draw: st.DrawFn) -> str:
+    country = draw(st.sampled_from(["GB", "DE", "FR", "NL", "ES", "IT", "BE", "XX", "gb"]))
+    body = draw(st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=10, max_size=30))
+    check = draw(st.integers(0, 99))
+    return f"{country}{check:02d}{body}"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.composite(_iban_like)() | st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -é", max_size=34))
+def test_iban_check_answers_as_python_stdnum_does(value):
+    assert v.iban_code(value) == iban.is_valid(v.digits(value).upper())
+
+
+def test_real_ibans_pass_and_a_changed_check_digit_fails():
+    for value in ("GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "NL91ABNA0417164300"):
+        assert v.iban_code(value)
+        assert not v.iban_code(value[:2] + "00" + value[4:])
+
+
+def test_a_number_after_a_word_naming_another_kind_of_number_is_not_a_phone_in_any_case():
+    text = "Invoice No. 5550142 and ORDER 5551234 and call 5550188"
+    for word in ("5550142", "5551234"):
+        start = text.index(word)
+        assert not v.phone_in_place(text, start, start + len(word))
+    start = text.index("5550188")
+    assert v.phone_in_place(text, start, start + 7)
+
+
+def test_date_shaped_numbers_are_not_phones_and_dashed_numbers_are():
+    assert not v.phone("12-03-1985") and not v.phone("1985/03/12") and not v.phone("03.12.1985")
+    assert v.phone("415-555-0188") and v.phone("(212) 555-0142") and v.phone("+44 20 7946 0958")
