@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 from hypothesis import given
@@ -33,6 +35,25 @@ def test_floats_and_huge_integers_are_refused():
         canonical({"latency": 1.5})
     with pytest.raises(NotCanonicalizable):
         canonical({"n": 2**60})
+
+
+@pytest.mark.parametrize(("record", "named"), [
+    ({"stages": [{"detail": {"ratio": 0.5}}]}, "record.stages[0].detail.ratio: float"),
+    ({"a": [1, [2, {"b": b"raw"}]]}, "record.a[1][1].b: bytes"),
+    ({"detail": {3: "x"}}, "record.detail: non-string key"),
+    ({"ids": [1, -(2**54)]}, "record.ids[1]: integer out of the interoperable range"),
+])
+def test_a_value_outside_the_subset_is_named_by_its_path_however_deep(record, named):
+    with pytest.raises(NotCanonicalizable, match=re.escape(named)):
+        canonical(record)
+
+
+def test_the_largest_exact_integers_and_subclasses_of_allowed_types_are_accepted():
+    class Name(str):
+        pass
+
+    assert canonical({"n": 2**53, "m": -(2**53), "t": True, "s": Name("x")}) == (
+        b'{"m":-9007199254740992,"n":9007199254740992,"s":"x","t":true}')
 
 
 @given(st.lists(records, max_size=6))
