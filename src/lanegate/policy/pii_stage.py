@@ -38,10 +38,19 @@ class PiiDetectorStage:
         self._options = options
         self._hash_key = hash_key
         self._vault = vault
+        self._settings: OperatorSettings | None = None
+        self._tokenizes = options.action == "tokenize" or "tokenize" in options.entities.values()
 
     def settings(self) -> OperatorSettings:
+        """The operators' settings, kept once the lane's secret has been read (the store is open)."""
+        if self._settings is not None:
+            return self._settings
         o = self._options
-        return OperatorSettings(o.action, dict(o.entities), o.redaction.marker_format, o.mask_keep, self._hash_key())
+        settings = OperatorSettings(o.action, dict(o.entities), o.redaction.marker_format, o.mask_keep,
+                                    self._hash_key())
+        if settings.hash_key:
+            self._settings = settings
+        return settings
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         settings = self.settings()
@@ -52,7 +61,7 @@ class PiiDetectorStage:
         else:  # a model takes milliseconds: keep the event loop free for other requests meanwhile
             detected = await asyncio.to_thread(self._detect, texts)
         blocked = {f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
-        tokens = {} if blocked else await self._tokenize(exchange, detected, settings)
+        tokens = await self._tokenize(exchange, detected, settings) if self._tokenizes and not blocked else {}
         for text, put, findings in detected:
             outcome = apply(text, findings, settings, tokens)
             found.update(outcome.counts)
