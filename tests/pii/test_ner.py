@@ -102,3 +102,29 @@ def test_the_provider_receives_persons_and_places_redacted(gateway, upstream, pi
     stage = next(s for s in record["stages"] if s["stage"] == "pii-detector")
     assert stage["detail"]["entities"] == {"LOCATION": {"count": 1, "action": "mask"},
                                            "PERSON": {"count": 1, "action": "redact"}}
+
+
+def test_only_entity_components_and_the_layers_they_listen_to_run(tmp_path: Path) -> None:
+    """A pipeline like spaCy's trained ones: a shared tok2vec that a tagger and the ner listen to, and a
+    sentencizer. The tagger and the sentencizer are switched off; the ner and its tok2vec stay."""
+    nlp = spacy.blank("en")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": listener}})
+    ner = nlp.add_pipe("ner", config={"model": {"@architectures": "spacy.TransitionBasedParser.v2",
+                                                "state_type": "ner", "extra_state_tokens": False,
+                                                "hidden_width": 16, "maxout_pieces": 2, "use_upper": True,
+                                                "tok2vec": listener}})
+    nlp.add_pipe("sentencizer")
+    ner.add_label("PERSON")  # type: ignore[attr-defined]
+    nlp.get_pipe("tagger").add_label("NN")  # type: ignore[attr-defined]
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "trained")
+    model = SpacyModel(str(tmp_path / "trained"), frozenset({"PERSON"}))
+    assert model._nlp.pipe_names == ["tok2vec", "ner"]
+    assert sorted(model._nlp.disabled) == ["sentencizer", "tagger"]
+    model.find("An untrained model still runs end to end.")
+
+
+def test_a_rule_only_pipeline_keeps_its_ruler(pipeline: Path) -> None:
+    assert SpacyModel(str(pipeline), frozenset({"PERSON"}))._nlp.pipe_names == ["entity_ruler"]
