@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lanegate.cli import app
+from lanegate.cli.scan import scan_text, steps
+from lanegate.config import load_config
+from lanegate.dlp import DlpRules
+from lanegate.pii.operators import apply
+from lanegate.policy.pii_stage import PiiDetectorStage
 from tests.packs import pack, target
 
 CHAIN = ["pii-detector", "data-routing-policy", "audit-logger"]
@@ -18,6 +26,15 @@ def _run(*args: str, stdin: str = ""):
 def _pack(url: str = "http://127.0.0.1:9", **options) -> str:
     return pack("eu", ["eu-central-1"], [target("eu-a", url, "eu-central-1")], chain=CHAIN,
                 stages={"pii-detector": options})
+
+
+def _both(url: str = "http://127.0.0.1:9", first: str = "dlp-filter", dlp_action: str = "redact") -> str:
+    second = "pii-detector" if first == "dlp-filter" else "dlp-filter"
+    return pack("eu", ["eu-central-1"], [target("eu-a", url, "eu-central-1")],
+                chain=[first, second, "data-routing-policy", "audit-logger"],
+                stages={"pii-detector": {"action": "redact"},
+                        "dlp-filter": {"detect_patterns": ["EMP-[0-9]{6}"], "blocked_terms": ["export memo"],
+                                       "action": dlp_action}})
 
 
 def test_jsonl_reports_offsets_into_the_input_and_the_text_as_sent(tmp_path):
@@ -49,7 +66,7 @@ def test_plain_and_json_output_and_a_file_argument(tmp_path):
 def test_a_lane_without_the_stage_is_an_error(tmp_path):
     (tmp_path / "eu.yaml").write_text(pack("eu", ["eu-central-1"], [target("eu-a", "http://h", "eu-central-1")]))
     result = _run("scan", "--config", str(tmp_path), stdin="x")
-    assert result.exit_code == 1 and "no pii-detector stage" in result.output
+    assert result.exit_code == 1 and "no pii-detector or dlp-filter stage" in result.output
 
 
 def test_hashes_match_what_the_gateway_sends(gateway, upstream):
@@ -68,3 +85,67 @@ def test_tokens_are_shown_as_a_new_conversation_would_get_them(tmp_path, monkeyp
     result = _run("scan", "--config", str(tmp_path), "--json", stdin="a@x.com, b@x.com, a@x.com")
     assert result.exit_code == 0, result.output
     assert orjson.loads(result.stdout)["text"] == "<EMAIL_ADDRESS_1>, <EMAIL_ADDRESS_2>, <EMAIL_ADDRESS_1>"
+
+
+def test_dlp_and_pii_stages_run_in_chain_order_with_offsets_into_the_input(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_both())
+    text = "EMP-123456 asked: mail jane@example.com about the export memo"
+    result = orjson.loads(_run("scan", "--config", str(tmp_path), "--json", stdin=text).stdout)
+    assert result["text"] == "[REDACTED:DLP] asked: mail [EMAIL_ADDRESS] about the [REDACTED:DLP]"
+    assert [(f["entity_type"], text[f["start"]:f["end"]], f["action"]) for f in result["findings"]] == [
+        ("pattern[0]", "EMP-123456", "redact"), ("EMAIL_ADDRESS", "jane@example.com", "redact"),
+        ("term[0]", "export memo", "redact")]
+
+
+def test_a_blocking_dlp_rule_refuses_before_the_pii_detector_runs(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_both(dlp_action="block"))
+    result = _run("scan", "--config", str(tmp_path), "--json", stdin="jane@example.com on the export memo")
+    assert result.exit_code == 3
+    scanned = orjson.loads(result.stdout)
+    assert scanned["text"] is None and scanned["blocked"] == ["term[0]"]
+    assert [f["entity_type"] for f in scanned["findings"]] == ["term[0]"]
+
+
+def test_a_dlp_stage_after_the_pii_detector_sees_its_markers_and_reports_input_offsets(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_both(first="pii-detector"))
+    text = "call +44 20 7946 0958, then EMP-654321"
+    result = orjson.loads(_run("scan", "--config", str(tmp_path), "--json", stdin=text).stdout)
+    assert result["text"] == "call [PHONE_NUMBER], then [REDACTED:DLP]"
+    assert [text[f["start"]:f["end"]] for f in result["findings"]] == ["+44 20 7946 0958", "EMP-654321"]
+
+
+def test_the_scanned_text_is_what_the_gateway_sends_with_both_stages(gateway, upstream):
+    eu = upstream("eu")
+    gw = gateway({"eu": _both(eu.url)})
+    prompt = "EMP-111222 wrote from jane@example.com; card 4111 1111 1111 1111, see export  memo"
+    gw.client("eu").chat.completions.create(model="chat", messages=[{"role": "user", "content": prompt}])
+    sent = eu.fake.requests()[-1].json()["messages"][0]["content"]
+    scanned = orjson.loads(_run("scan", "--config", str(gw.config_dir), "--json", stdin=prompt).stdout)
+    assert scanned["text"] == sent and "jane@" not in sent and "EMP-111222" not in sent
+
+
+PIECES = st.sampled_from(["EMP-123456", "EMP-12345", "jane@example.com", "a.b@x.io", "4111 1111 1111 1111",
+                          "export memo", "Export  Memo", "call +44 20 7946 0958", "x", " ", ", ", "é", "\u200b"])
+
+
+@pytest.fixture(scope="module")
+def both_stages(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scan")
+    (path / "eu.yaml").write_text(_both())
+    lane = load_config(path).lanes["eu"]
+    return lane, steps(lane)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PIECES, max_size=10).map("".join))
+def test_the_text_is_both_stages_in_turn_and_every_finding_points_at_its_value_in_the_input(both_stages, text):
+    lane, stages = both_stages
+    result = scan_text(stages, text)
+    matches = DlpRules(lane.dlp).find(text)
+    redacted = DlpRules.redact(text, matches)
+    stage = PiiDetectorStage(lane.pii, lambda: b"")
+    findings = stage.detector.detect(redacted)
+    assert result["text"] == apply(redacted, findings, stage.settings()).text
+    reported = sorted((f["entity_type"], text[f["start"] : f["end"]]) for f in result["findings"])
+    assert reported == sorted([(m.label, text[m.start : m.end]) for m in matches]
+                              + [(f.entity, redacted[f.start : f.end]) for f in findings])

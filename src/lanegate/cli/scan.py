@@ -1,8 +1,15 @@
-"""``lanegate scan``: run a lane's detectors on text, without traffic, and show what a provider would get."""
+"""``lanegate scan``: run a lane's content stages on text, without traffic, and show what a provider would get.
+
+The stages run as the gateway runs them: ``dlp-filter`` and ``pii-detector`` in the order of the lane's
+chain, each on what the one before left, and a stage that would refuse the request stops there. Findings
+are reported with offsets into the text as given, whichever stage found them.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,40 +19,134 @@ from rich.table import Table
 
 from lanegate.cli.common import ConfigOption, err, lane_or_exit, load_or_exit, out, with_store
 from lanegate.config.lane import LaneConfig
+from lanegate.dlp import MARKER, DlpRules
 from lanegate.lanes import PII_HASH_SECRET
-from lanegate.pii.operators import apply
+from lanegate.pii.entities import Finding
+from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.pii.tokens import fresh_tokens
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.store import LaneStore
 
+Edit = tuple[int, int, str]  # (start, end, replacement) in the text a stage was given
 
-def _stage(lane: LaneConfig) -> PiiDetectorStage:
-    if lane.pii is None:
-        err.print(f"[red]error:[/] lane '{lane.name}' has no pii-detector stage in policies.chain; nothing to scan")
-        raise typer.Exit(1)
+
+@dataclass
+class Rewritten:
+    """Text as the stages so far left it, with, for each character, the span of the original text it stands
+    for (a character of a marker stands for the whole value the marker replaced)."""
+
+    text: str
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.starts:
+            self.starts = list(range(len(self.text)))
+            self.ends = list(range(1, len(self.text) + 1))
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that ``[start, end)`` of :attr:`text` covers."""
+        return self.starts[start], self.ends[end - 1]
+
+    def edit(self, edits: list[Edit]) -> None:
+        """Apply ``edits`` (sorted, not overlapping)."""
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        position = 0
+        for start, end, replacement in edits:
+            pieces += [self.text[position:start], replacement]
+            first, last = self.original(start, end)
+            starts += self.starts[position:start] + [first] * len(replacement)
+            ends += self.ends[position:start] + [last] * len(replacement)
+            position = end
+        pieces.append(self.text[position:])
+        self.text = "".join(pieces)
+        self.starts = starts + self.starts[position:]
+        self.ends = ends + self.ends[position:]
+
+
+Step = Callable[[Rewritten, dict[str, Any]], bool]  # adds findings to the result; False: the stage refuses
+
+
+def _pii_step(lane: LaneConfig) -> Step:
+    assert lane.pii is not None
 
     async def key(store: LaneStore) -> bytes:  # the lane's own key, so hashes match what the gateway sends
         return await store.lane_secret(PII_HASH_SECRET)
 
     secret = with_store(lane, key)
-    return PiiDetectorStage(lane.pii, lambda: secret)
+    stage = PiiDetectorStage(lane.pii, lambda: secret)
+
+    def step(current: Rewritten, result: dict[str, Any]) -> bool:
+        """Tokens are shown as a new conversation would get them; the lane's vault is not written."""
+        settings = stage.settings()
+        text = current.text
+        findings = stage.detector.detect(text)
+        tokens = fresh_tokens((f.entity, text[f.start : f.end]) for f in findings
+                              if settings.action(f.entity) == "tokenize")
+        blocked = sorted({f.entity for f in findings if settings.action(f.entity) == "block"})
+        for f in findings:
+            _report(result, current, f.entity, f.start, f.end, settings.action(f.entity))
+        if blocked:
+            result["blocked"] = blocked
+            return False
+        current.edit([(f.start, f.end, _replacement(f, text, settings, tokens)) for f in findings])
+        return True
+
+    return step
 
 
-def scan_text(stage: PiiDetectorStage, text: str) -> dict[str, Any]:
-    """Findings (offsets into ``text``) and the text as the provider would receive it (``None``: blocked).
-    Tokens are shown as a new conversation would get them; the lane's vault is not written."""
-    settings = stage.settings()
-    findings = stage.detector.detect(text)
-    tokens = fresh_tokens((f.entity, text[f.start : f.end]) for f in findings
-                          if settings.action(f.entity) == "tokenize")
-    outcome = apply(text, findings, settings, tokens)
-    result: dict[str, Any] = {
-        "findings": [{"entity_type": f.entity, "start": f.start, "end": f.end, "action": settings.action(f.entity)}
-                     for f in findings],
-        "text": None if outcome.blocked else outcome.text,
-    }
-    if outcome.blocked:
-        result["blocked"] = sorted(outcome.blocked)
+def _replacement(finding: Finding, text: str, settings: OperatorSettings, tokens: dict[tuple[str, str], str]) -> str:
+    """What the pii-detector's operators put in place of one finding (the operators applied to it alone)."""
+    value = text[finding.start : finding.end]
+    return apply(value, [Finding(finding.entity, 0, len(value), finding.score)], settings, tokens).text
+
+
+def _dlp_step(lane: LaneConfig) -> Step:
+    assert lane.dlp is not None
+    rules = DlpRules(lane.dlp)
+    action = lane.dlp.action
+
+    def step(current: Rewritten, result: dict[str, Any]) -> bool:
+        matches = rules.find(current.text)
+        for match in matches:
+            _report(result, current, match.label, match.start, match.end, action)
+        if matches and action == "block":
+            result["blocked"] = sorted({m.label for m in matches})
+            return False
+        current.edit([(m.start, m.end, MARKER) for m in matches])
+        return True
+
+    return step
+
+
+def _report(result: dict[str, Any], current: Rewritten, entity: str, start: int, end: int, action: str) -> None:
+    first, last = current.original(start, end)
+    result["findings"].append({"entity_type": entity, "start": first, "end": last, "action": action})
+
+
+STEPS: dict[str, Callable[[LaneConfig], Step]] = {"dlp-filter": _dlp_step, "pii-detector": _pii_step}
+
+
+def steps(lane: LaneConfig) -> list[Step]:
+    """The lane's content stages in the order of its chain."""
+    found = [STEPS[name](lane) for name in lane.chain if name in STEPS]
+    if not found:
+        err.print(f"[red]error:[/] lane '{lane.name}' has no pii-detector or dlp-filter stage in policies.chain; "
+                  "nothing to scan")
+        raise typer.Exit(1)
+    return found
+
+
+def scan_text(stages: list[Step], text: str) -> dict[str, Any]:
+    """Findings (offsets into ``text``, in order) and the text as the provider would receive it (``None``:
+    refused, with ``blocked`` naming what refused it)."""
+    result: dict[str, Any] = {"findings": []}
+    current = Rewritten(text)
+    sent = all(step(current, result) for step in stages)
+    result["findings"].sort(key=lambda f: (f["start"], f["end"]))
+    result["text"] = current.text if sent else None
     return result
 
 
@@ -58,15 +159,15 @@ def scan(
                                         "per line.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
-    """Run LANE's detectors on text and print what they found and the text as the provider would receive it.
-    Exit 3 when the lane would refuse the text (an entity whose action is block)."""
+    """Run LANE's content stages (dlp-filter, pii-detector) on text and print what they found and the text as
+    the provider would receive it. Exit 3 when the lane would refuse the text (an action of block)."""
     loaded = load_or_exit(config)
     if lane is None:
         if len(loaded.lanes) != 1:
             err.print(f"[red]error:[/] pass --lane; lanes: {', '.join(sorted(loaded.lanes))}")
             raise typer.Exit(2)
         lane = next(iter(loaded.lanes))
-    stage = _stage(lane_or_exit(loaded, lane))
+    stages = steps(lane_or_exit(loaded, lane))
     try:
         data = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
@@ -84,11 +185,11 @@ def scan(
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 err.print(f"[red]error:[/] line {number}: expected a JSON object with a string 'text'")
                 raise typer.Exit(2) from None
-            result = scan_text(stage, text)
+            result = scan_text(stages, text)
             blocked |= result["text"] is None
             out.print(orjson.dumps(result).decode(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3 if blocked else 0)
-    result = scan_text(stage, data)
+    result = scan_text(stages, data)
     if as_json:
         out.print(orjson.dumps(result).decode(), markup=False, soft_wrap=True)
     else:
