@@ -101,3 +101,17 @@ FINDINGS = st.builds(lambda entity, start, length, score: Finding(entity, start,
 @given(st.lists(FINDINGS, max_size=14))
 def test_overlapping_findings_resolve_to_the_best_ranked_ones_in_text_order(found):
     assert _resolve(found) == _resolve_by_rank(found)
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("My name is John Smith.", ["John Smith"]),
+    ("Hi, I am Maria Garcia", ["Maria Garcia"]),
+    ("NAME: Ada Lovelace", ["Ada Lovelace"]),
+    ("Contact Mr. Brown or MRS. Green today", ["Brown", "Green"]),
+    ("Herr Dr. Karl Meier und Frau Anna Schulz", ["Karl Meier", "Anna Schulz"]),  # a title is not a name
+    ("Señora López llamó", ["López"]),
+    ("my name is not important", []),  # the name itself is capitalised
+    ("Drive 10 miles to Mrsville", []),  # a cue is a whole word
+])
+def test_persons_are_found_after_a_cue_in_any_case(text, names):
+    assert [value for entity, value in _found(text, DEFAULT_ENTITIES) if entity == "PERSON"] == names

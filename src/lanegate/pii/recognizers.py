@@ -121,6 +121,11 @@ def _email_local(char: str) -> bool:
 
 
 _HEX_COLON = frozenset("0123456789abcdefABCDEF:").__contains__
+# what introduces a person's name, in any case ("My name is", "MR.", "name:"); the name itself is capitalised
+_PERSON_CUES = (r"my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|madame|señor|señora|"
+                r"signor|signora")
+# a title is not a name: "Herr Dr. Karl Meier" names Karl Meier (the cue "Herr" does not take "Dr" for a name)
+_TITLES = r"(?:Mr|Mrs|Ms|Miss|Dr|Herr|Frau|Monsieur|Madame|Señor|Señora|Signor|Signora)"
 
 RULES: tuple[Rule, ...] = (
     _rule(
@@ -270,8 +275,7 @@ RULES: tuple[Rule, ...] = (
     # light context-based persons and addresses (the NER backend is optional)
     _rule(
         "PERSON",
-        r"(?:\b(?:my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|madame|"
-        r"señor|señora|signor|signora) )((?:[A-Z][a-zà-ÿ'\u2019-]+)(?: [A-Z][a-zà-ÿ'\u2019-]+){0,2})",
+        rf"(?:\b(?i:{_PERSON_CUES}) )(?!{_TITLES}\b)((?:[A-Z][a-zà-ÿ'\u2019-]+)(?: [A-Z][a-zà-ÿ'\u2019-]+){{0,2}})",
         0.6,
         digits=False,
         group=1,
@@ -292,8 +296,7 @@ RULES: tuple[Rule, ...] = (
             "signor",
         ),
         window=(4, 80),
-        candidate=_not_after(r"\w") + r"(?:my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|"
-        r"madame|señor|señora|signor|signora) [A-Z]",
+        candidate=_not_after(r"\w") + rf"(?i:{_PERSON_CUES}) [A-Z]",
         open_ended=True,
     ),
     _rule(
