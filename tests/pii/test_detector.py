@@ -115,3 +115,17 @@ def test_overlapping_findings_resolve_to_the_best_ranked_ones_in_text_order(foun
 ])
 def test_persons_are_found_after_a_cue_in_any_case(text, names):
     assert [value for entity, value in _found(text, DEFAULT_ENTITIES) if entity == "PERSON"] == names
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Mr. Pavlović flew to Split", "Pavlović"),  # letters of any script
+    ("Please ask Mr. Richard McCray", "Richard McCray"),
+    ("I'm Jaroslava P. Sedláčková, the owner", "Jaroslava P. Sedláčková"),  # an initial
+    ("My name is Ruth R Montez.", "Ruth R Montez"),
+    ("Mrs. Barbara Yudina Apt. 675 62314 Melbourne", "Barbara Yudina"),  # the address line is not the name
+    ("I'm Amanda's daughter", "Amanda"),  # a possessive is not part of the name
+    ("Mr. O'Brien and Anne-Marie", "O'Brien"),
+    ("My name is Smith. Then we left", "Smith"),  # a sentence ends the name
+])
+def test_a_name_after_a_cue_is_cut_where_the_name_ends(text, name):
+    assert [value for entity, value in _found(text, DEFAULT_ENTITIES) if entity == "PERSON"] == [name]

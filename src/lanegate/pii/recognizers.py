@@ -126,6 +126,12 @@ _PERSON_CUES = (r"my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|f
                 r"signor|signora")
 # a title is not a name: "Herr Dr. Karl Meier" names Karl Meier (the cue "Herr" does not take "Dr" for a name)
 _TITLES = r"(?:Mr|Mrs|Ms|Miss|Dr|Herr|Frau|Monsieur|Madame|Señor|Señora|Signor|Signora)"
+# a word of a name: a capital and letters in any script (McCray, Wiśniewski), joined by a hyphen or an apostrophe
+# before a capital (Anne-Marie, O'Brien; not the possessive of "Amanda's"), or an initial (P.)
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ž"
+_NAME_WORD = rf"[{_UPPER}](?:\.(?= )|(?:[^\W\d_]|-(?=[^\W\d_])|['\u2019](?=[{_UPPER}]))*)"
+# capitalised words that go on from a name into an address line ("Mrs. Barbara Yudina Apt. 675")
+_NOT_NAMES = r"(?:Apt|Apartment|Suite|Unit|Floor|Room|Street|Avenue|Road|Lane|Drive)"
 
 RULES: tuple[Rule, ...] = (
     _rule(
@@ -275,7 +281,7 @@ RULES: tuple[Rule, ...] = (
     # light context-based persons and addresses (the NER backend is optional)
     _rule(
         "PERSON",
-        rf"(?:\b(?i:{_PERSON_CUES}) )(?!{_TITLES}\b)((?:[A-Z][a-zà-ÿ'\u2019-]+)(?: [A-Z][a-zà-ÿ'\u2019-]+){{0,2}})",
+        rf"(?:\b(?i:{_PERSON_CUES}) )(?!{_TITLES}\b)({_NAME_WORD}(?: (?!{_NOT_NAMES}\b){_NAME_WORD}){{0,2}})",
         0.6,
         digits=False,
         group=1,
