@@ -46,8 +46,9 @@ class Detector:
         self.entities = frozenset(wanted)
         langs = tuple(languages)
         self._rules = [r for r in RULES if r.entity in wanted]
-        self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}
-        # in rule order: the rules found through their triggers (they run on every text that holds one)
+        self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}  # per kind
+        # the rules without a candidate, found through their triggers: visited on every text, in rule order
+        # with the rules the prefilter reported spans for
         self._by_trigger = frozenset(i for i, r in enumerate(self._rules) if r.candidate is None)
         self._allowed = frozenset(a.casefold() for a in allow_list)
         self.model = model
