@@ -46,7 +46,8 @@ class Detector:
         self.entities = frozenset(wanted)
         langs = tuple(languages)
         self._rules = [r for r in RULES if r.entity in wanted]
-        self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}  # per kind
+        # for each kind of context (a rule's ``context``), one pattern that finds any of its words
+        self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}
         # the rules without a candidate, found through their triggers: visited on every text, in rule order
         # with the rules the prefilter reported spans for
         self._by_trigger = frozenset(i for i, r in enumerate(self._rules) if r.candidate is None)
