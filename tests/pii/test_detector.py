@@ -129,3 +129,16 @@ def test_persons_are_found_after_a_cue_in_any_case(text, names):
 ])
 def test_a_name_after_a_cue_is_cut_where_the_name_ends(text, name):
     assert [value for entity, value in _found(text, DEFAULT_ENTITIES) if entity == "PERSON"] == [name]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("İİİİİİ contact jane@example.com", "EMAIL_ADDRESS", "jane@example.com"),
+    ("İİİİ born 12/03/1985", "DATE_OF_BIRTH", "12/03/1985"),
+    ("İ" * 66 + " passport C01X00T47", "PASSPORT", "C01X00T47"),
+    ("İSTANBUL office, my name is Ali Veli", "PERSON", "Ali Veli"),
+])
+def test_characters_that_lower_case_to_two_do_not_move_context_windows(text, entity, value, prefilter):
+    """U+0130 lower-cases to two characters; a run of them before a value used to hide its context word."""
+    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert (entity, value) in found

@@ -62,8 +62,8 @@ PIECES = st.sampled_from([
     "born 12/03/1985", "passport C01X00T47",
     "jane.doe@example.com", "me@x.io", "sk-proj-abcdefghijklmnopqrstuvwx", "AKIAABCDEFGHIJKLMNOP",
     "ghp_" + "a" * 36, "my name is Dan Smith", "12 Baker Street", "MRN: AB-123456", "tel", "number", "bsn",
-    "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@", "_",
-    " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012",
+    "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "İ", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@",
+    "_", " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012",
 ])
 
 

@@ -66,7 +66,7 @@ class Detector:
             return []
         normal = normalize(text)
         body = normal.text
-        lower = body.lower()
+        lower = _lower(body)
         found: list[Finding] = []
         if self._prefilter is not None:
             self._detect_candidates(self._prefilter.spans(body), body, lower, found)
@@ -275,6 +275,14 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append([start, end])
     return [(start, end) for start, end in merged]
+
+
+def _lower(body: str) -> str:
+    """``body`` in lower case, one character for each of its characters, so that offsets into one are offsets
+    into the other. ``str.lower`` turns U+0130 (İ) into two characters; a text led by enough of them would
+    otherwise push every context word and trigger out of the window it is looked for in."""
+    lower = body.lower()
+    return lower if len(lower) == len(body) else body.replace("\u0130", "i").lower()
 
 
 def _any_of(words: Iterable[str]) -> re.Pattern[str]:
