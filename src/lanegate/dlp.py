@@ -15,6 +15,8 @@ import re2
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from lanegate.pii.normalize import normalize
+
 if TYPE_CHECKING:  # the loader imports this module to check patterns; the models need no import at run time
     from lanegate.config.models import DlpFilterOptions
 
@@ -87,11 +89,16 @@ class DlpRules:
         self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
 
     def find(self, text: str) -> list[DlpMatch]:
-        """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins)."""
-        found = [DlpMatch("pattern", i, m.start(), m.end()) for i, p in enumerate(self._patterns)
-                 for m in p.finditer(text) if m.end() > m.start()]
+        """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins). Rules read
+        the text as the PII detector does (:func:`~lanegate.pii.normalize.normalize`: compatibility forms and
+        other scripts' digits folded, invisible characters dropped), so ``EMP-12\u200b3456`` and full-width or
+        Arabic-Indic digits do not slip past a pattern; spans index ``text`` as given."""
+        normal = normalize(text)
+        body = normal.text
+        found = [DlpMatch("pattern", i, *normal.span(m.start(), m.end())) for i, p in enumerate(self._patterns)
+                 for m in p.finditer(body) if m.end() > m.start()]
         if self._terms:
-            found.extend(self._find_terms(text))
+            found.extend(DlpMatch(m.rule, m.index, *normal.span(m.start, m.end)) for m in self._find_terms(body))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         kept: list[DlpMatch] = []
         for match in found:

@@ -142,3 +142,24 @@ def test_characters_that_lower_case_to_two_do_not_move_context_windows(text, ent
     """U+0130 lower-cases to two characters; a run of them before a value used to hide its context word."""
     found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
     assert (entity, value) in found
+
+
+def _script(text: str, zero: int) -> str:
+    """``text`` with its ASCII digits written in the script whose zero is ``zero``."""
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize(("text", "entity"), [
+    ("card 4111 1111 1111 1111", "CREDIT_CARD"),
+    ("call +44 20 7946 0958", "PHONE_NUMBER"),
+    ("SSN 219-09-9934", "US_SSN"),
+    ("IBAN GB82 WEST 1234 5698 7654 32", "IBAN_CODE"),
+])
+@pytest.mark.parametrize("zero", [0x660, 0x6F0, 0x966, 0x9E6, 0xFF10])  # Arabic-Indic, Persian, Devanagari...
+def test_digits_of_other_scripts_are_read_as_digits(text, entity, zero, prefilter):
+    written = _script(text, zero)
+    found = Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(written)
+    assert [(f.entity, f.start, f.end) for f in found] == [
+        (f.entity, f.start, f.end) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert any(f.entity == entity for f in found)

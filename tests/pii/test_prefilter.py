@@ -93,6 +93,14 @@ def test_the_skeleton_has_one_ascii_character_per_character():
     assert shape == b"Jurgen \x7f 04 straae a"
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=0x2FF), max_size=40))
+def test_the_skeleton_folds_each_character_alone_whatever_the_text_holds(text):
+    """Latin-1 characters are folded by one byte table and the rest by the codec's error handler: both give
+    what folding each character on its own gives."""
+    assert prefilter.skeleton(text) == "".join(c if c.isascii() else prefilter._fold_char(c) for c in text).encode()
+
+
 def test_detectors_in_several_threads_scan_at_once_with_their_own_scratch_space():
     text = "card 4111 1111 1111 1111, mail jane.doe@example.com, call +44 20 7946 0958. " * 20
     expected = FAST.detect(text)

@@ -78,3 +78,21 @@ def test_scan_responses_redacts_or_withholds_the_answer_buffered_and_streamed(ga
     with pytest.raises(openai.APIStatusError) as caught:
         blocking.client("eu").chat.completions.create(model="chat", messages=hello)
     assert caught.value.status_code == 502 and caught.value.body["rules"] == ["pattern[0]", "term[0]"]
+
+
+@pytest.mark.parametrize("text", [
+    "ref EMP-12\u200b3456 please", "ref EMP-\u0661\u0662\u0663\u0664\u0665\u0666 please",
+    "ref \uff25\uff2d\uff30\uff0d\uff11\uff12\uff13\uff14\uff15\uff16 please", "ref EMP-12\u00ad3456 please",
+])
+def test_patterns_see_through_invisible_characters_and_other_forms_of_digits(text):
+    rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"]))
+    [match] = rules.find(text)
+    assert text[: match.start] == "ref " and text[match.end :] == " please"
+    assert DlpRules.redact(text, [match]) == "ref [REDACTED:DLP] please"
+
+
+def test_terms_split_by_an_invisible_character_are_still_found_where_they_stand():
+    rules = DlpRules(DlpFilterOptions(blocked_terms=["export controlled memo"]))
+    text = "é the export con\u200btrolled memo."
+    [match] = rules.find(text)
+    assert text[match.start : match.end] == "export con\u200btrolled memo"

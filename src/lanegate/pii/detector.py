@@ -69,7 +69,7 @@ class Detector:
         lower = _lower(body)
         found: list[Finding] = []
         if self._prefilter is not None:
-            self._detect_candidates(self._prefilter.spans(body), body, lower, found)
+            self._detect_candidates(self._prefilter.spans(body, normal.shape), body, lower, found)
         else:
             self._detect_all(body, lower, found)
         if self.model is not None:

@@ -1,8 +1,9 @@
 """Text as detectors see it, with a way back to the caller's offsets.
 
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
-(full-width digits and letters, ligatures, superscripts...) are folded by NFKC, and invisible characters
-(zero-width spaces and joiners, word joiners, soft hyphens, byte-order marks) are dropped. Every character
+(full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
+(Arabic-Indic, Devanagari...) become ASCII digits, and invisible characters (zero-width spaces and joiners,
+word joiners, soft hyphens, byte-order marks) are dropped. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -13,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from lanegate.pii.prefilter import skeleton
+
 INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _INVISIBLES = tuple(sorted(INVISIBLE))  # looked for one by one: a substring search beats a class scan
@@ -20,11 +23,13 @@ _INVISIBLES = tuple(sorted(INVISIBLE))  # looked for one by one: a substring sea
 
 @dataclass(frozen=True, slots=True)
 class Normalized:
-    """``text`` as detectors see it; ``origin[i]`` is the original index of ``text[i]`` (``None``: identical)."""
+    """``text`` as detectors see it; ``origin[i]`` is the original index of ``text[i]`` (``None``: identical).
+    ``shape`` is ``text``'s skeleton (:func:`~lanegate.pii.prefilter.skeleton`) when normalising computed it."""
 
     text: str
     origin: list[int] | None
     original_length: int
+    shape: bytes | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the normalised span ``[start, end)``."""
@@ -36,10 +41,14 @@ class Normalized:
 
 
 def normalize(text: str) -> Normalized:
-    """The normalised copy of ``text``. Text that is already NFKC without invisible characters (ASCII, and
-    most prompts in any script) is returned as it is, with no offset table."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not any(c in text for c in _INVISIBLES)):
+    """The normalised copy of ``text``. Text that is already NFKC, with no invisible character and no digit
+    but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table."""
+    if text.isascii():
         return Normalized(text, None, len(text))
+    if unicodedata.is_normalized("NFKC", text) and not any(c in text for c in _INVISIBLES):
+        shape = skeleton(text)  # every decimal digit is 0 there: more 0s than the text has means other digits
+        if shape.count(b"0") == text.count("0"):
+            return Normalized(text, None, len(text), shape)
     pieces: list[str] = []
     origin: list[int] = []
     position = 0
@@ -51,7 +60,8 @@ def normalize(text: str) -> Normalized:
             char = text[index]
             if char in INVISIBLE:
                 continue
-            folded = unicodedata.normalize("NFKC", char)
+            folded = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
+                             for c in unicodedata.normalize("NFKC", char))
             pieces.append(folded)
             origin.extend([index] * len(folded))
         position = run.end()

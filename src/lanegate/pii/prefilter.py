@@ -60,11 +60,14 @@ def _skeleton_errors(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_ERRORS, _skeleton_errors)
+# the skeleton of each Latin-1 character, by its byte: accented Latin text folds in one C-level pass (the error
+# handler, a Python call per run of other characters, is left for what Latin-1 cannot encode)
+_LATIN1 = bytes(ord(_fold_char(chr(byte))) if byte > 0x7F else byte for byte in range(256))
 
 
 def skeleton(text: str) -> bytes:
     """``text`` as the engine reads it: one ASCII byte per character (see the module docstring)."""
-    return text.encode("ascii", _ERRORS)
+    return text.encode("latin-1", _ERRORS).translate(_LATIN1)
 
 
 def fold(pattern: str) -> str:
@@ -79,10 +82,11 @@ class Prefilter:
         self._database = database
         self._local = threading.local()  # one scratch space per thread (the engine's scratch is not shared)
 
-    def spans(self, body: str) -> dict[int, list[tuple[int, int]]]:
-        """For each rule (by index) that has candidates in ``body``, their ``(start, end)``, in order of end."""
+    def spans(self, body: str, shape: bytes | None = None) -> dict[int, list[tuple[int, int]]]:
+        """For each rule (by index) that has candidates in ``body``, their ``(start, end)``, in order of end.
+        ``shape``: ``body``'s skeleton, when the caller has it."""
         found: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-        data = body.encode("ascii") if body.isascii() else skeleton(body)
+        data = shape if shape is not None else body.encode("ascii") if body.isascii() else skeleton(body)
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._database)
