@@ -163,3 +163,15 @@ def test_digits_of_other_scripts_are_read_as_digits(text, entity, zero, prefilte
     assert [(f.entity, f.start, f.end) for f in found] == [
         (f.entity, f.start, f.end) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
     assert any(f.entity == entity for f in found)
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\ufe63"])
+@pytest.mark.parametrize(("value", "entity"), [
+    ("4111-1111-1111-1111", "CREDIT_CARD"), ("219-09-9934", "US_SSN"), ("415-555-0188", "PHONE_NUMBER"),
+])
+def test_numbers_joined_by_any_dash_are_read_as_joined_by_hyphens(value, entity, dash, prefilter):
+    written = value.replace("-", dash)
+    text = f"the number {written} now"
+    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert found == [(entity, written)]

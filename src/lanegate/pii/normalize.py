@@ -2,8 +2,9 @@
 
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
 (full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
-(Arabic-Indic, Devanagari...) become ASCII digits, and invisible characters (zero-width spaces and joiners,
-word joiners, soft hyphens, byte-order marks) are dropped. Every character
+(Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become
+``-``, and invisible characters (zero-width spaces and joiners, word joiners, soft hyphens, byte-order marks)
+are dropped. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -19,6 +20,8 @@ from lanegate.pii.prefilter import skeleton
 INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _INVISIBLES = tuple(sorted(INVISIBLE))  # looked for one by one: a substring search beats a class scan
+#: Characters read as ``-`` (what NFKC leaves of the hyphens, dashes and minus signs of Unicode).
+DASHES = "\u2010\u2012\u2013\u2014\u2015\u2212"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +49,10 @@ def normalize(text: str) -> Normalized:
     if text.isascii():
         return Normalized(text, None, len(text))
     if unicodedata.is_normalized("NFKC", text) and not any(c in text for c in _INVISIBLES):
-        shape = skeleton(text)  # every decimal digit is 0 there: more 0s than the text has means other digits
-        if shape.count(b"0") == text.count("0"):
-            return Normalized(text, None, len(text), shape)
+        body = _dashes(text)  # one character for one: no offset table
+        shape = skeleton(body)  # every decimal digit is 0 there: more 0s than the text has means other digits
+        if shape.count(b"0") == body.count("0"):
+            return Normalized(body, None, len(text), shape)
     pieces: list[str] = []
     origin: list[int] = []
     position = 0
@@ -68,4 +72,12 @@ def normalize(text: str) -> Normalized:
     if position < len(text):
         pieces.append(text[position:])
         origin.extend(range(position, len(text)))
-    return Normalized("".join(pieces), origin, len(text))
+    return Normalized(_dashes("".join(pieces)), origin, len(text))
+
+
+def _dashes(text: str) -> str:
+    """``text`` with every character of :data:`DASHES` as ``-``."""
+    for dash in DASHES:
+        if dash in text:
+            text = text.replace(dash, "-")
+    return text
