@@ -175,3 +175,17 @@ def test_numbers_joined_by_any_dash_are_read_as_joined_by_hyphens(value, entity,
     text = f"the number {written} now"
     found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
     assert found == [(entity, written)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize("hidden", [
+    "\u200b", "\u00ad", "\u2060", "\u202e", "\u2066", "\u061c", "\ufe0f", "\U000e0041", "\u034f", "\u3164",
+    "\u2800",
+])  # zero-width, soft hyphen, word joiner, bidi override and isolate, Arabic letter mark, variation selector,
+#     tag, combining grapheme joiner, Hangul filler, braille blank
+def test_invisible_characters_inside_a_value_do_not_hide_it(hidden, prefilter):
+    detector = Detector(DEFAULT_ENTITIES, prefilter=prefilter)
+    for value, entity in (("4111 1111 1111 1111", "CREDIT_CARD"), ("jane.roe@example.com", "EMAIL_ADDRESS")):
+        written = value[:4] + hidden + value[4:8] + hidden + value[8:]
+        text = f"see {written} now"
+        assert [(f.entity, text[f.start : f.end]) for f in detector.detect(text)] == [(entity, written)]

@@ -83,6 +83,7 @@ def test_scan_responses_redacts_or_withholds_the_answer_buffered_and_streamed(ga
 @pytest.mark.parametrize("text", [
     "ref EMP-12\u200b3456 please", "ref EMP-\u0661\u0662\u0663\u0664\u0665\u0666 please",
     "ref \uff25\uff2d\uff30\uff0d\uff11\uff12\uff13\uff14\uff15\uff16 please", "ref EMP-12\u00ad3456 please",
+    "ref EMP-12\u202e3456 please", "ref EMP\u2013123456 please",
 ])
 def test_patterns_see_through_invisible_characters_and_other_forms_of_digits(text):
     rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"]))

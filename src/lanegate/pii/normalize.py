@@ -3,8 +3,8 @@
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
 (full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
 (Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become
-``-``, and invisible characters (zero-width spaces and joiners, word joiners, soft hyphens, byte-order marks)
-are dropped. Every character
+``-``, and invisible characters (zero-width spaces and joiners, soft hyphens, bidirectional controls, tags,
+variation selectors...: :func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -15,11 +15,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from lanegate.pii.prefilter import skeleton
+from lanegate.pii.prefilter import HIDDEN, invisible, skeleton
 
-INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
+HIDDEN_BYTE = HIDDEN.encode("ascii")
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_INVISIBLES = tuple(sorted(INVISIBLE))  # looked for one by one: a substring search beats a class scan
 #: Characters read as ``-`` (what NFKC leaves of the hyphens, dashes and minus signs of Unicode).
 DASHES = "\u2010\u2012\u2013\u2014\u2015\u2212"
 
@@ -48,10 +48,10 @@ def normalize(text: str) -> Normalized:
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table."""
     if text.isascii():
         return Normalized(text, None, len(text))
-    if unicodedata.is_normalized("NFKC", text) and not any(c in text for c in _INVISIBLES):
+    if unicodedata.is_normalized("NFKC", text):
         body = _dashes(text)  # one character for one: no offset table
-        shape = skeleton(body)  # every decimal digit is 0 there: more 0s than the text has means other digits
-        if shape.count(b"0") == body.count("0"):
+        shape = skeleton(body)  # shows invisible characters, and more 0s than the text has means other digits
+        if HIDDEN_BYTE not in shape and shape.count(b"0") == body.count("0"):
             return Normalized(body, None, len(text), shape)
     pieces: list[str] = []
     origin: list[int] = []
@@ -62,7 +62,7 @@ def normalize(text: str) -> Normalized:
             origin.extend(range(position, run.start()))
         for index in range(run.start(), run.end()):
             char = text[index]
-            if char in INVISIBLE:
+            if invisible(char):
                 continue
             folded = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
                              for c in unicodedata.normalize("NFKC", char))

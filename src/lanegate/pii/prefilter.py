@@ -10,9 +10,10 @@ rule's own pattern, validator and context checks in those spans only; the rule's
 definition of a match, the candidate only says where to look.
 
 The engine reads bytes; candidates are ASCII patterns run over an ASCII *skeleton* of the text with one
-character per character (so offsets are the text's): an ASCII character is itself; a non-ASCII decimal digit
-is ``0``, white space a space, a letter its base letter (``é`` → ``e``) or ``a``, another word character
-``a``, and anything else ``DEL`` (``\\x7f``, which no candidate names). Non-ASCII letters in a rule's pattern
+character per character (so offsets are the text's): an ASCII character is itself; an invisible character
+(:func:`invisible`) is ``\\x01``, a non-ASCII decimal digit ``0``, white space a space, a letter its base
+letter (``é`` → ``e``) or ``a``, another word character ``a``, and anything else ``DEL`` (``\\x7f``); no
+candidate names either control character. Non-ASCII letters in a rule's pattern
 (month names, street words) are folded the same way (:func:`fold`) when its candidate is built.
 
 Without the ``hyperscan`` package (a platform without its wheel), :func:`compile_rules` returns ``None`` and
@@ -39,10 +40,23 @@ except ImportError:  # pragma: no cover - platforms without the wheel
     hyperscan = None
 
 OTHER = "\x7f"
+HIDDEN = "\x01"  # the skeleton of an invisible character (:func:`invisible`)
 _ERRORS = "lanegate-skeleton"
+# invisible, though not format characters: the combining grapheme joiner, Hangul fillers, the braille blank
+_BLANKS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+
+
+def invisible(char: str) -> bool:
+    """Whether ``char`` shows nothing where it stands: a format character (zero-width spaces and joiners,
+    soft hyphens, bidirectional controls, tags...), a variation selector, or one of a few blank characters.
+    Such characters inside a number or an address hide it from patterns; normalising drops them."""
+    return (unicodedata.category(char) == "Cf" or char in _BLANKS or "\ufe00" <= char <= "\ufe0f"
+            or "\U000e0100" <= char <= "\U000e01ef")
 
 
 def _fold_char(char: str) -> str:
+    if invisible(char):
+        return HIDDEN
     if char.isdecimal():
         return "0"
     if char.isspace():
