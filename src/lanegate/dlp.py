@@ -91,8 +91,9 @@ class DlpRules:
     def find(self, text: str) -> list[DlpMatch]:
         """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins). Rules read
         the text as the PII detector does (:func:`~lanegate.pii.normalize.normalize`: compatibility forms and
-        other scripts' digits folded, invisible characters dropped), so ``EMP-12\u200b3456`` and full-width or
-        Arabic-Indic digits do not slip past a pattern; spans index ``text`` as given."""
+        other scripts' digits folded, dashes read as ``-``, invisible characters dropped), so a zero-width space
+        inside ``EMP-123456``, an en dash or Arabic-Indic digits do not slip past a pattern; spans index
+        ``text`` as given."""
         normal = normalize(text)
         body = normal.text
         found = [DlpMatch("pattern", i, *normal.span(m.start(), m.end())) for i, p in enumerate(self._patterns)

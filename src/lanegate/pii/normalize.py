@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lanegate.pii.prefilter import HIDDEN, invisible, skeleton
 
-HIDDEN_BYTE = HIDDEN.encode("ascii")
+_HIDDEN = HIDDEN.encode("ascii")
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 #: Characters read as ``-`` (what NFKC leaves of the hyphens, dashes and minus signs of Unicode).
@@ -51,7 +51,7 @@ def normalize(text: str) -> Normalized:
     if unicodedata.is_normalized("NFKC", text):
         body = _dashes(text)  # one character for one: no offset table
         shape = skeleton(body)  # shows invisible characters, and more 0s than the text has means other digits
-        if HIDDEN_BYTE not in shape and shape.count(b"0") == body.count("0"):
+        if _HIDDEN not in shape and shape.count(b"0") == body.count("0"):
             return Normalized(body, None, len(text), shape)
     pieces: list[str] = []
     origin: list[int] = []
