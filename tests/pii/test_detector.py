@@ -189,3 +189,19 @@ def test_invisible_characters_inside_a_value_do_not_hide_it(hidden, prefilter):
         written = value[:4] + hidden + value[4:8] + hidden + value[8:]
         text = f"see {written} now"
         assert [(f.entity, text[f.start : f.end]) for f in detector.detect(text)] == [(entity, written)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize("written", [
+    "4111.1111.1111.1111", "3782.822463.10005",  # groups joined by dots
+    "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "4-2-4-2-4-2-4-2-4-2-4-2-4-2-4-2", "4.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1",
+])
+def test_card_numbers_written_apart_are_found(written, prefilter):
+    text = f"card {written}, thanks"
+    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert found == [("CREDIT_CARD", written)]
+
+
+@pytest.mark.parametrize("text", ["items 1 2 3 4 5 6 7 8 9 1 0 1", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 2", "1.2.3.4"])
+def test_digits_apart_that_fail_the_card_checks_are_not_cards(text):
+    assert all(f.entity != "CREDIT_CARD" for f in Detector(DEFAULT_ENTITIES).detect(text))

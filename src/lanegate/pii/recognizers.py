@@ -198,12 +198,15 @@ RULES: tuple[Rule, ...] = (
         candidate=_not_after(r"\w:") + r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
         r"(?:%[A-Za-z0-9]{1,16})?" + _not_before(r"\w:"),
     ),
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ -]?)\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, cluster=(12, 19)),
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ -]?)\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-]?)\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
+            after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-]?)\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(14, 15)),  # Amex
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
             run=(12, 19)),
+    # every digit set apart by the same separator ("4 1 1 1 1 1 1 1 ..."), a way of writing a number past filters
+    _fenced("CREDIT_CARD", r"([ .-])\d(?:\1\d){10,17}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+            validate=v.credit_card, cluster=(12, 19)),
     _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?", 0.95,
             validate=v.iban_code, run=(2, 34)),
     _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
