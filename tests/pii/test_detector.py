@@ -205,3 +205,15 @@ def test_card_numbers_written_apart_are_found(written, prefilter):
 @pytest.mark.parametrize("text", ["items 1 2 3 4 5 6 7 8 9 1 0 1", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 2", "1.2.3.4"])
 def test_digits_apart_that_fail_the_card_checks_are_not_cards(text):
     assert all(f.entity != "CREDIT_CARD" for f in Detector(DEFAULT_ENTITIES).detect(text))
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize("space", ["\t", "\u1680", "\u2009", "\u202f", "\u2007", "\u3000", "\u00a0"])
+@pytest.mark.parametrize(("value", "entity"), [
+    ("4111 1111 1111 1111", "CREDIT_CARD"), ("+44 20 7946 0958", "PHONE_NUMBER"),
+])
+def test_numbers_spaced_by_any_space_are_read_as_spaced_by_spaces(value, entity, space, prefilter):
+    written = value.replace(" ", space)
+    text = f"the number {written} now"
+    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert found == [(entity, written)]

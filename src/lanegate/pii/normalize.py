@@ -2,9 +2,9 @@
 
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
 (full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
-(Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become
-``-``, and invisible characters (zero-width spaces and joiners, soft hyphens, bidirectional controls, tags,
-variation selectors...: :func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
+(Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``
+and tabs spaces, and invisible characters (zero-width spaces and joiners, soft hyphens, bidirectional
+controls, tags, variation selectors...: :func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -22,6 +22,9 @@ _HIDDEN = HIDDEN.encode("ascii")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 #: Characters read as ``-`` (what NFKC leaves of the hyphens, dashes and minus signs of Unicode).
 DASHES = "\u2010\u2012\u2013\u2014\u2015\u2212"
+#: Characters read as a space: the tab, and the one space separator NFKC leaves alone (the Ogham space mark).
+SPACES = "\t\u1680"
+_SAME_WIDTH = tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,9 @@ def normalize(text: str) -> Normalized:
     """The normalised copy of ``text``. Text that is already NFKC, with no invisible character and no digit
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table."""
     if text.isascii():
-        return Normalized(text, None, len(text))
+        return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
     if unicodedata.is_normalized("NFKC", text):
-        body = _dashes(text)  # one character for one: no offset table
+        body = _same_width(text)  # one character for one: no offset table
         shape = skeleton(body)  # shows invisible characters, and more 0s than the text has means other digits
         if _HIDDEN not in shape and shape.count(b"0") == body.count("0"):
             return Normalized(body, None, len(text), shape)
@@ -72,12 +75,12 @@ def normalize(text: str) -> Normalized:
     if position < len(text):
         pieces.append(text[position:])
         origin.extend(range(position, len(text)))
-    return Normalized(_dashes("".join(pieces)), origin, len(text))
+    return Normalized(_same_width("".join(pieces)), origin, len(text))
 
 
-def _dashes(text: str) -> str:
-    """``text`` with every character of :data:`DASHES` as ``-``."""
-    for dash in DASHES:
-        if dash in text:
-            text = text.replace(dash, "-")
+def _same_width(text: str) -> str:
+    """``text`` with every character of :data:`DASHES` as ``-`` and of :data:`SPACES` as a space."""
+    for char, replacement in _SAME_WIDTH:
+        if char in text:
+            text = text.replace(char, replacement)
     return text
