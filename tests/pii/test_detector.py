@@ -217,3 +217,12 @@ def test_numbers_spaced_by_any_space_are_read_as_spaced_by_spaces(value, entity,
     text = f"the number {written} now"
     found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
     assert found == [(entity, written)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize("address", ["jane@exämple.de", "ann@bücher.example.com", "olga@почта.рф", "li@例子.广告",
+                                     "jane@xn--exmple-cua.de"])
+def test_email_addresses_with_domains_in_any_script_are_found(address, prefilter):
+    text = f"write to {address}, please"
+    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    assert found == [("EMAIL_ADDRESS", address)]

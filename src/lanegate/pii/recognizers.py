@@ -136,8 +136,9 @@ _NOT_NAMES = r"(?:Apt|Apartment|Suite|Unit|Floor|Room|Street|Avenue|Road|Lane|Dr
 RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
-        r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-        r"(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![\w-])",
+        # domain labels and the top-level domain in any script (jane@exämple.de), as well as in punycode
+        r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
+        r"(?:[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![\w-])",
         0.95,
         trigger=("@",),
         digits=False,
