@@ -226,3 +226,14 @@ def test_email_addresses_with_domains_in_any_script_are_found(address, prefilter
     text = f"write to {address}, please"
     found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
     assert found == [("EMAIL_ADDRESS", address)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize(("text", "phone"), [
+    ("Telefon 030/1234567 bitte", "030/1234567"), ("Tel. 089 / 12 34 56", "089 / 12 34 56"),
+    ("Fax 0221/987-6543.", "0221/987-6543"), ("Az. 012/2024", None), ("am 01/02/2024", None),
+])
+def test_national_numbers_with_the_area_code_set_off_by_a_slash_are_phones(text, phone, prefilter):
+    found = [text[f.start : f.end] for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
+             if f.entity == "PHONE_NUMBER"]
+    assert found == ([phone] if phone else [])

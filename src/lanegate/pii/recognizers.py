@@ -255,6 +255,9 @@ RULES: tuple[Rule, ...] = (
         + _not_before(r"\w"),
         shortest=7,
     ),
+    # a national number whose area code is set off by a slash (030/1234567, 089 / 12 34 56: German usage)
+    _fenced("PHONE_NUMBER", r"[1-9]\d{1,4} ?/ ?\d{2,8}(?:[ -]\d{2,8}){0,3}", 0.5, lead="0", before=r"\w+/-",
+            after=r"\w/", validate=v.phone, context="PHONE_NUMBER", boost=0.2, check=v.slashed_phone_in_place),
     # healthcare_mode
     _fenced("UK_NHS", r"[0-9]{2}([- ]?)\d{3}\1\d{4}", 0.75, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.uk_nhs, cluster=(10, 10)),

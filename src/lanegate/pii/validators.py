@@ -182,3 +182,10 @@ def phone_in_place(text: str, start: int, end: int) -> bool:
         return True
     before = text[max(0, start - 24) : start].lower()
     return not (_NOT_A_PHONE_BEFORE.search(before) or _STREET_AFTER.match(text[end : end + 8]))
+
+
+def slashed_phone_in_place(text: str, start: int, end: int) -> bool:
+    """A number whose area code is set off by a slash has at least five digits after it (``012/2024`` is a
+    file reference, ``030/1234567`` a phone number), and stands where a phone number may (:func:`phone_in_place`)."""
+    _, _, subscriber = text[start:end].partition("/")
+    return sum(map(str.isdigit, subscriber)) >= 5 and phone_in_place(text, start, end)
