@@ -237,3 +237,17 @@ def test_national_numbers_with_the_area_code_set_off_by_a_slash_are_phones(text,
     found = [text[f.start : f.end] for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
              if f.entity == "PHONE_NUMBER"]
     assert found == ([phone] if phone else [])
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+@pytest.mark.parametrize(("text", "address"), [
+    ("974 Via Roma 131\n Apt. 425", "Via Roma 131"), ("Rue de Virton 38, Ettelgem", "Rue de Virton 38"),
+    ("Rua Cyro Schmutzer Franco 1213 Apt. 204", "Rua Cyro Schmutzer Franco 1213"),
+    ("at 6108 Friedhofstrasse 33 Suite 979", "Friedhofstrasse 33"), ("Hauptstr. 5, Berlin", "Hauptstr. 5"),
+    ("Brucker Bundesstrasse 31 Zezig", "Brucker Bundesstrasse 31"), ("41086 Kiannonkatu 98\n", "Kiannonkatu 98"),
+    ("During 1971, the company grew", None), ("sent via DHL 3 days ago", None), ("Aggregate 3 rows", None),
+])
+def test_streets_named_before_their_number_are_addresses(text, address, prefilter):
+    found = [text[f.start : f.end] for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
+             if f.entity == "STREET_ADDRESS"]
+    assert found == ([address] if address else [])

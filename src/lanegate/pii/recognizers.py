@@ -133,6 +133,16 @@ _NAME_WORD = rf"[{_UPPER}](?:\.(?= )|(?:[^\W\d_]|-(?=[^\W\d_])|['\u2019](?=[{_UP
 # capitalised words that go on from a name into an address line ("Mrs. Barbara Yudina Apt. 675")
 _NOT_NAMES = r"(?:Apt|Apartment|Suite|Unit|Floor|Room|Street|Avenue|Road|Lane|Drive)"
 
+_STREET_FIRST = (r"Via|Viale|Piazza|Corso|Largo|Vicolo|Rua|Avenida|Avda\.|Travessa|Praça|Calle|Plaza|Paseo|Carrer|"
+                 r"Rambla|Rue|Chaussée|Quai|Impasse|Strada|Ulica|ul\.|Odos|Leoforos")
+_STREET_FIRST_TRIGGERS = tuple(sorted({w.lower().rstrip("\\.") + " " for w in _STREET_FIRST.split("|")}))
+# a word of a street's name: capitalised, or one of the particles names take (de, da, del, della, du, des...)
+_STREET_NAME_WORD = r"[A-ZÀ-Þ][\w'.-]*|de|da|do|dos|das|del|della|dei|di|du|des|la|le|les|el|los|las"
+# (not "ring" or "gate": "During 1971", "Aggregate 3")
+_STREET_LAST = (r"straße|strasse|str|gasse|allee|platz|damm|ufer|weg|gatan|gata|vägen|vej|veien|katu|tie|straat|"
+                r"laan|gracht|plein")
+_STREET_LAST_TRIGGERS = tuple(sorted({w + " " for w in _STREET_LAST.split("|")} | {w + ". " for w in ("str",)}))
+
 RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
@@ -355,5 +365,21 @@ RULES: tuple[Rule, ...] = (
         r"Road|Rd\.|Boulevard|Blvd\.?|Lane|Ln\.|Drive|Dr\.|Way|Court|Ct\.|Place|Pl\.|Square|Sq\.|Terrace|Parkway|"
         r"Highway|Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse)" + _not_before(r"\w"),
         open_ended=True,
+    ),
+    # the street named first and the number after it, as most of Europe writes it ("Via Roma 131", "Rue de
+    # Virton 38"), and compounds that end in their street word ("Friedhofstrasse 33", "Kiannonkatu 98")
+    _rule(
+        "STREET_ADDRESS",
+        rf"\b(?:{_STREET_FIRST}) (?:{_STREET_NAME_WORD})(?: (?:{_STREET_NAME_WORD})){{0,4}} \d{{1,5}}[A-Za-z]?(?![\w])",
+        0.6,
+        trigger=_STREET_FIRST_TRIGGERS,
+        window=(0, 90),
+    ),
+    _rule(
+        "STREET_ADDRESS",
+        rf"\b(?:[A-ZÀ-Þ][\w-]* )?[A-ZÀ-Þ][\w-]*(?:{_STREET_LAST})\.? \d{{1,5}}[A-Za-z]?(?![\w])",
+        0.6,
+        trigger=_STREET_LAST_TRIGGERS,
+        window=(60, 12),
     ),
 )
