@@ -135,7 +135,7 @@ _NOT_NAMES = r"(?:Apt|Apartment|Suite|Unit|Floor|Room|Street|Avenue|Road|Lane|Dr
 
 _STREET_FIRST = (r"Via|Viale|Piazza|Corso|Largo|Vicolo|Rua|Avenida|Avda\.|Travessa|Praça|Calle|Plaza|Paseo|Carrer|"
                  r"Rambla|Rue|Chaussée|Quai|Impasse|Strada|Ulica|ul\.|Odos|Leoforos")
-_STREET_FIRST_TRIGGERS = tuple(sorted({w.lower().rstrip("\\.") + " " for w in _STREET_FIRST.split("|")}))
+_STREET_FIRST_TRIGGERS = tuple(sorted({w.lower().replace("\\", "") + " " for w in _STREET_FIRST.split("|")}))
 # a word of a street's name: capitalised, or one of the particles names take (de, da, del, della, du, des...)
 _STREET_NAME_WORD = r"[A-ZÀ-Þ][\w'.-]*|de|da|do|dos|das|del|della|dei|di|du|des|la|le|les|el|los|las"
 # (not "ring" or "gate": "During 1971", "Aggregate 3")
@@ -374,12 +374,16 @@ RULES: tuple[Rule, ...] = (
         0.6,
         trigger=_STREET_FIRST_TRIGGERS,
         window=(0, 90),
+        candidate=_not_after(r"\w") + rf"(?:{_STREET_FIRST}) ",
+        open_ended=True,
     ),
     _rule(
         "STREET_ADDRESS",
-        rf"\b(?:[A-ZÀ-Þ][\w-]* )?[A-ZÀ-Þ][\w-]*(?:{_STREET_LAST})\.? \d{{1,5}}[A-Za-z]?(?![\w])",
+        rf"\b(?:[A-ZÀ-Þ][\w-]{{0,40}} )?[A-ZÀ-Þ][\w-]{{0,40}}(?:{_STREET_LAST})\.? \d{{1,5}}[A-Za-z]?(?![\w])",
         0.6,
         trigger=_STREET_LAST_TRIGGERS,
-        window=(60, 12),
+        window=(90, 12),
+        candidate=_not_after(r"\w") + rf"(?:[A-Za-z][\w-]{{0,40}} )?[A-Za-z][\w-]{{0,40}}(?:{_STREET_LAST})\.? "
+        r"\d{1,5}[A-Za-z]?" + _not_before(r"\w"),
     ),
 )
