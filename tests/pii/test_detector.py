@@ -140,7 +140,7 @@ def test_a_name_after_a_cue_is_cut_where_the_name_ends(text, name):
 ])
 def test_characters_that_lower_case_to_two_do_not_move_context_windows(text, entity, value, prefilter):
     """U+0130 lower-cases to two characters; a run of them before a value used to hide its context word."""
-    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
     assert (entity, value) in found
 
 
@@ -173,7 +173,7 @@ def test_digits_of_other_scripts_are_read_as_digits(text, entity, zero, prefilte
 def test_numbers_joined_by_any_dash_are_read_as_joined_by_hyphens(value, entity, dash, prefilter):
     written = value.replace("-", dash)
     text = f"the number {written} now"
-    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
     assert found == [(entity, written)]
 
 
@@ -184,11 +184,9 @@ def test_numbers_joined_by_any_dash_are_read_as_joined_by_hyphens(value, entity,
 ])  # zero-width, soft hyphen, word joiner, bidi override and isolate, Arabic letter mark, variation selector,
 #     tag, combining grapheme joiner, Hangul filler, braille blank
 def test_invisible_characters_inside_a_value_do_not_hide_it(hidden, prefilter):
-    detector = Detector(DEFAULT_ENTITIES, prefilter=prefilter)
     for value, entity in (("4111 1111 1111 1111", "CREDIT_CARD"), ("jane.roe@example.com", "EMAIL_ADDRESS")):
         written = value[:4] + hidden + value[4:8] + hidden + value[8:]
-        text = f"see {written} now"
-        assert [(f.entity, text[f.start : f.end]) for f in detector.detect(text)] == [(entity, written)]
+        assert _found(f"see {written} now", DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, written)]
 
 
 @pytest.mark.parametrize("prefilter", [True, False])
@@ -198,7 +196,7 @@ def test_invisible_characters_inside_a_value_do_not_hide_it(hidden, prefilter):
 ])
 def test_card_numbers_written_apart_are_found(written, prefilter):
     text = f"card {written}, thanks"
-    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
     assert found == [("CREDIT_CARD", written)]
 
 
@@ -215,7 +213,7 @@ def test_digits_apart_that_fail_the_card_checks_are_not_cards(text):
 def test_numbers_spaced_by_any_space_are_read_as_spaced_by_spaces(value, entity, space, prefilter):
     written = value.replace(" ", space)
     text = f"the number {written} now"
-    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
     assert found == [(entity, written)]
 
 
@@ -224,7 +222,7 @@ def test_numbers_spaced_by_any_space_are_read_as_spaced_by_spaces(value, entity,
                                      "jane@xn--exmple-cua.de"])
 def test_email_addresses_with_domains_in_any_script_are_found(address, prefilter):
     text = f"write to {address}, please"
-    found = [(f.entity, text[f.start : f.end]) for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)]
+    found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
     assert found == [("EMAIL_ADDRESS", address)]
 
 
@@ -234,8 +232,7 @@ def test_email_addresses_with_domains_in_any_script_are_found(address, prefilter
     ("Fax 0221/987-6543.", "0221/987-6543"), ("Az. 012/2024", None), ("am 01/02/2024", None),
 ])
 def test_national_numbers_with_the_area_code_set_off_by_a_slash_are_phones(text, phone, prefilter):
-    found = [text[f.start : f.end] for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
-             if f.entity == "PHONE_NUMBER"]
+    found = [value for entity, value in _found(text, DEFAULT_ENTITIES, prefilter=prefilter) if entity == "PHONE_NUMBER"]
     assert found == ([phone] if phone else [])
 
 
@@ -248,6 +245,6 @@ def test_national_numbers_with_the_area_code_set_off_by_a_slash_are_phones(text,
     ("During 1971, the company grew", None), ("sent via DHL 3 days ago", None), ("Aggregate 3 rows", None),
 ])
 def test_streets_named_before_their_number_are_addresses(text, address, prefilter):
-    found = [text[f.start : f.end] for f in Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
-             if f.entity == "STREET_ADDRESS"]
+    found = [value for entity, value in _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
+             if entity == "STREET_ADDRESS"]
     assert found == ([address] if address else [])
