@@ -80,10 +80,45 @@ def test_one_pass_finds_everything_re_alone_finds_in_generated_text(text):
     assert _covered(PLAIN.detect(text)) <= _covered(FAST.detect(text)), repr(text)
 
 
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("call 5551234567x89 today", "PHONE_NUMBER", "5551234567x89"),
+    ("call 555-123-4567 ext. 12 today", "PHONE_NUMBER", "555-123-4567 ext. 12"),
+    ("card 4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1 then", "CREDIT_CARD", "4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1"),
+    ("card 4.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1", "CREDIT_CARD", "4.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1"),
+    ("host=2001:db8::1 down", "IP_ADDRESS", "2001:db8::1"),
+    ("(fe80::1%eth0)", "IP_ADDRESS", "fe80::1%eth0"),
+    ("Ship to 12 Baker Street, please", "STREET_ADDRESS", "12 Baker Street"),
+    ("Hello, my name is Dan Smith.", "PERSON", "Dan Smith"),
+])
+def test_candidates_without_a_fence_or_a_tail_still_find_the_value(text, entity, value):
+    """Candidates that leave out the character before the value, or the end of it (the phone extension, the
+    digits of a card number past the twelfth), still lead to what the whole pattern finds."""
+    found = [(f.entity, text[f.start:f.end]) for f in FAST.detect(text)]
+    assert (entity, value) in found
+    assert FAST.detect(text) == PLAIN.detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "x2001:db8::1", "ab12 Baker Street", "123456 Baker Street", "Summr Smith", "items Smith",
+    "4-1-1-1-1-1-1-1-1-1-1 (eleven digits)", "5551234567xyz", "1-2-3-4-5-6-7-8-9-0-1-2-3-4-5-6-7-8-9-0",
+])
+def test_candidates_without_a_fence_find_no_more_than_the_pattern_does(text):
+    assert FAST.detect(text) == PLAIN.detect(text)
+
+
 def test_every_rule_with_a_candidate_is_bounded_or_tried_where_the_candidate_starts():
     for rule in RULES:
         if rule.candidate is not None:
-            assert rule.open_ended or rule.widest is not None, rule.pattern.pattern
+            assert rule.open_ended or rule.widest is not None or rule.gate, rule.pattern.pattern
+
+
+def test_a_gate_reads_around_its_triggers_as_without_the_engine():
+    (street,) = [r for r in RULES if r.gate]
+    assert street.trigger and street.window is not None
+    for text in ("4111 1111 1111 111112 Baker Street—12 Baker Street", "at 12 Baker Street and 14 Baker Street",
+                 "Ship to 12 Baker Street, please", "12 Baker Street"):
+        assert FAST.detect(text) == PLAIN.detect(text)
+        assert "12 Baker Street" in [text[f.start:f.end] for f in FAST.detect(text)]
 
 
 def test_the_skeleton_has_one_ascii_character_per_character():

@@ -49,7 +49,7 @@ class Detector:
         # for each kind of context (a rule's ``context``), one pattern that finds any of its words
         self._context = {r.context: _any_of(words(r.context, langs)) for r in self._rules if r.context}
         # the rules without a candidate, found through their triggers: visited on every text, in rule order
-        # with the rules the prefilter reported spans for
+        # with the rules the prefilter reported spans for (gates among them read around their triggers too)
         self._by_trigger = frozenset(i for i, r in enumerate(self._rules) if r.candidate is None)
         self._allowed = frozenset(a.casefold() for a in allow_list)
         self.model = model
@@ -87,12 +87,13 @@ class Detector:
 
     def _detect_candidates(self, spans: dict[int, list[tuple[int, int]]], body: str, lower: str,
                            found: list[Finding]) -> None:
-        """Rules with a candidate read only the spans the prefilter reported; the others their triggers."""
+        """Rules with a candidate read only the spans the prefilter reported; the others, and gates the
+        prefilter reported, their triggers."""
         has_digit: bool | None = None
         verdicts: dict[tuple[Callable[[str], bool], str], bool] = {}
         for index in sorted(self._by_trigger.union(spans)):
             rule = self._rules[index]
-            if rule.candidate is None:
+            if rule.candidate is None or rule.gate:
                 if rule.digits:
                     if has_digit is None:
                         has_digit = _DIGIT.search(body) is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Detected by default (structured identifiers, secrets, and light context-based persons and addresses).
 DEFAULT_ENTITIES: tuple[str, ...] = (
@@ -19,9 +19,9 @@ MODEL_ENTITIES: tuple[str, ...] = ("LOCATION",)
 ALL_ENTITIES: frozenset[str] = frozenset(DEFAULT_ENTITIES + HEALTHCARE_ENTITIES + PCI_ENTITIES + MODEL_ENTITIES)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One detected value: its type, its span in the text as given (end exclusive) and a confidence."""
+class Finding(NamedTuple):
+    """One detected value: its type, its span in the text as given (end exclusive) and a confidence. (A named
+    tuple: the detector makes several per text, and one is built in a third of a frozen dataclass's time.)"""
 
     entity: str
     start: int

@@ -51,8 +51,10 @@ def normalize(text: str) -> Normalized:
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table."""
     if text.isascii():
         return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
+    body = _same_width(text)  # one character for one: no offset table
+    if body.isascii():  # ASCII but for dashes and spaces, which NFKC leaves as they are: normalised already
+        return Normalized(body, None, len(text))
     if unicodedata.is_normalized("NFKC", text):
-        body = _same_width(text)  # one character for one: no offset table
         shape = skeleton(body)  # shows invisible characters, and more 0s than the text has means other digits
         if _HIDDEN not in shape and shape.count(b"0") == body.count("0"):
             return Normalized(body, None, len(text), shape)
