@@ -31,6 +31,17 @@ def test_known_card_numbers_pass_and_one_changed_digit_fails():
     assert not v.credit_card("4111\u0661111111111111")  # an Arabic-Indic digit is not a card digit
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.text("0123456789 -./\t", min_size=1, max_size=26) | st.text("0123456789 -٣x", max_size=22)
+       | st.sampled_from(["4111 1111 1111 1111", "4242424242424242", "4111111111111", "5111111111111"]))
+def test_the_card_check_answers_as_its_rule_is_written(value):
+    """12 to 19 digits once separators are gone, 13 only for Visa (a 4 first), not all one digit, Luhn."""
+    number = v.digits(value)
+    expected = (12 <= len(number) <= 19 and not (len(number) == 13 and number[0] != "4")
+                and len(set(number)) > 1 and luhn.is_valid(number) and number.isascii())
+    assert v.credit_card(value) == expected, repr(value)
+
+
 def _iban_like(draw: st.DrawFn) -> str:
     country = draw(st.sampled_from(["GB", "DE", "FR", "NL", "ES", "IT", "BE", "XX", "gb"]))
     body = draw(st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=10, max_size=30))
@@ -62,3 +73,33 @@ def test_a_number_after_a_word_naming_another_kind_of_number_is_not_a_phone_in_a
 def test_date_shaped_numbers_are_not_phones_and_dashed_numbers_are():
     assert not v.phone("12-03-1985") and not v.phone("1985/03/12") and not v.phone("03.12.1985")
     assert v.phone("415-555-0188") and v.phone("(212) 555-0142") and v.phone("+44 20 7946 0958")
+
+
+def _phone_as_documented(value: str) -> bool:
+    """The phone rule written plainly: 7 to 15 digits (8 with a country code), not a date, a postal code or a
+    ZIP code with a house number, not a dotted address, not a bare run of fewer than ten digits, and more than
+    one distinct character once separators and the outer + ( ) are gone."""
+    import re
+
+    number = re.sub(r"\s?(?:x|ext\.?)\s?\d+$", "", value, flags=re.IGNORECASE)
+    count = sum(map(str.isdigit, number))
+    if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
+        return False
+    separators = number.count("-") + number.count(".") + number.count("/")
+    if separators > 1 and v._DATE_LIKE.search(number):
+        return False
+    if re.match(r"^\d{4,5}-\d{3}$", number) or re.match(r"^\d{5} \d{1,4}$", number):
+        return False
+    if number.count(".") == 3 and "(" not in number and " " not in number:
+        return False
+    if number.isdigit() and count < 10:
+        return False
+    return len(set(re.sub(r"[\s.\-/]", "", number).strip("+()"))) > 1
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text("0123456789 -./()+xext\n\t", min_size=1, max_size=22)
+       | st.lists(st.sampled_from(["+44", "(212)", "555", "0142", "-", " ", ".", "/", "12", "1985", "x12", " ext. 9",
+                                   "1111111", "00000", "-123", "\n"]), max_size=8).map("".join))
+def test_the_phone_check_answers_as_its_rule_is_written(value):
+    assert v.phone(value) == _phone_as_documented(value), repr(value)

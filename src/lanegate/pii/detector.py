@@ -109,7 +109,7 @@ class Detector:
             if rule.open_ended:
                 found.extend(self._at_starts(rule, body, lower, hits))
                 continue
-            found.extend(self._in_spans(rule, body, lower, hits, verdicts))
+            self._in_spans(rule, body, lower, hits, verdicts, found)
 
     def _detect_all(self, body: str, lower: str, found: list[Finding]) -> None:
         """Every rule with ``re`` alone, skipping those the text cannot hold (no engine for the prefilter)."""
@@ -205,16 +205,31 @@ class Detector:
                 yield item
 
     def _in_spans(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
-                  verdicts: dict[tuple[Callable[[str], bool], str], bool]) -> Iterator[Finding]:
-        """Findings of a bounded rule that start in its candidate spans. Each span is read as far as a match
-        starting in it could reach, so each attempt sees what it would in the whole text."""
+                  verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
+        """Add the findings of a bounded rule that start in its candidate spans. Each span is read as far as a
+        match starting in it could reach, so each attempt sees what it would in the whole text. Within a span,
+        what ``pattern.finditer`` would yield that starts in it: a span puts a match at its first or second
+        position, so those are tried first; searching (which, after the last match, would read on to the
+        reach) is left for the rest of the span. (One loop, no generators: this runs for every candidate.)"""
         assert rule.widest is not None
         reach = rule.widest + LOOKAHEAD
-        for start, end in hits if len(hits) == 1 else _merge(hits):
-            for match in _starting_before(rule.pattern, body, start, min(len(body), end + reach), end):
+        size = len(body)
+        match_at, search = rule.pattern.match, rule.pattern.search
+        for start, before in hits if len(hits) == 1 else _merge(hits):
+            end = min(size, before + reach)
+            position = start
+            while position < before:
+                match = match_at(body, position, end)
+                if match is None and position + 1 < before:
+                    match = match_at(body, position + 1, end)
+                if match is None and position + 2 < before:
+                    match = search(body, position + 2, end)
+                if match is None or match.start() >= before:
+                    break
                 item = self._accept(rule, match, body, lower, None, verdicts)
                 if item is not None:
-                    yield item
+                    found.append(item)
+                position = max(match.end(), match.start() + 1)
 
     def _accept(self, rule: Rule, match: re.Match[str], body: str, lower: str, digits: Numbers | None,
                 verdicts: dict[tuple[Callable[[str], bool], str], bool] | None) -> Finding | None:
@@ -246,25 +261,6 @@ class Detector:
         elif rule.required:
             return None
         return Finding(rule.entity, start, end, score)
-
-
-def _starting_before(pattern: re.Pattern[str], view: str, start: int, end: int,
-                     before: int) -> Iterator[re.Match[str]]:
-    """What ``pattern.finditer(view, start, end)`` yields that starts before ``before``. A candidate span puts
-    a match at its first or second position, so those are tried first; searching (which, after the last
-    match, would read on to ``end``) is left for the rest of the span. On a number-dense log this reads
-    about a fifth less time than ``finditer`` does."""
-    position = start
-    while position < before:
-        match = pattern.match(view, position, end)
-        if match is None and position + 1 < before:
-            match = pattern.match(view, position + 1, end)
-        if match is None and position + 2 < before:
-            match = pattern.search(view, position + 2, end)
-        if match is None or match.start() >= before:
-            return
-        yield match
-        position = max(match.end(), match.start() + 1)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lanegate.pii.prefilter import HIDDEN, invisible, skeleton
 
@@ -27,10 +27,10 @@ SPACES = "\t\u1680"
 _SAME_WIDTH = tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
+class Normalized(NamedTuple):
     """``text`` as detectors see it; ``origin[i]`` is the original index of ``text[i]`` (``None``: identical).
-    ``shape`` is ``text``'s skeleton (:func:`~lanegate.pii.prefilter.skeleton`) when normalising computed it."""
+    ``shape`` is ``text``'s skeleton (:func:`~lanegate.pii.prefilter.skeleton`) when normalising computed it.
+    (A named tuple: one is made for every text the detectors read.)"""
 
     text: str
     origin: list[int] | None

@@ -19,6 +19,8 @@ from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 
 _SEPARATORS = re.compile(r"[\s.\-/]")
+# what digits() removes from ASCII text: the ASCII characters \s matches, and . - /
+_ASCII_SEPARATORS = b" \t\n\r\f\v\x1c\x1d\x1e\x1f.-/"
 # Numbers published as examples or never issued (SSA: area 000, 666, 900-999; group 00; serial 0000).
 _SSN_SAMPLES = frozenset({"078051120", "219099999", "457555462"})
 # HMRC: the first letter is not D, F, I, Q, U or V; the second not D, F, I, O, Q, U or V; these pairs are unused.
@@ -41,13 +43,22 @@ def luhn_valid(number: str) -> bool:
     anything else is not valid."""
     if not (number.isascii() and number.isdigit()):
         return False
-    data = number.encode("ascii")
+    return _luhn(number.encode("ascii"))
+
+
+def _luhn(data: bytes) -> bool:
+    """The Luhn check of ASCII digits."""
     kept = data[-1::-2]
     total = sum(kept) - 48 * len(kept) + sum(data[-2::-2].translate(_DOUBLED))
     return total % 10 == 0
 
 
 def credit_card(value: str) -> bool:
+    if value.isascii():  # as normalised text has them: bytes, whose separators are deleted by one C loop
+        data = value.encode("ascii").translate(None, _ASCII_SEPARATORS)
+        if not 12 <= len(data) <= 19 or (len(data) == 13 and data[0] != 0x34):  # 13 digits: Visa (4) only
+            return False
+        return data.count(data[:1]) != len(data) and data.isdigit() and _luhn(data)
     number = digits(value)
     if len(number) == 13 and number[0] != "4":  # Visa is the only scheme with 13-digit numbers
         return False
@@ -146,8 +157,8 @@ def us_npi(value: str) -> bool:
 
 _DATE_LIKE = re.compile(r"(?:^|\D)(?:(0?[1-9]|[12]\d|3[01])[./-](0?[1-9]|1[0-2])[./-](?:\d{2}|\d{4})"
                         r"|(?:19|20)\d{2}[./-](0?[1-9]|1[0-2])[./-](0?[1-9]|[12]\d|3[01]))(?:\D|$)")
-_ZIP_AND_NUMBER = re.compile(r"^\d{5} \d{1,4}$")
-_POSTAL = re.compile(r"^\d{4,5}-\d{3}$")  # PT and BR postal codes
+# a ZIP code and a house number, or a PT or BR postal code
+_ZIP_OR_POSTAL = re.compile(r"^(?:\d{5} \d{1,4}|\d{4,5}-\d{3})$")
 # matched on lower-cased text (several times faster than IGNORECASE, which defeats the engine's first-character skip)
 _NOT_A_PHONE_BEFORE = re.compile(r"(?:apt|apartment|suite|unit|no|licen[cs]e|account|order|invoice|policy|ref|zip|"
                                  r"postal|postcode|plz|id)(?:\s+(?:number|no\.?|#|id))?(?:\s+(?:is|was))?\W{0,4}$")
@@ -160,17 +171,23 @@ def phone(value: str) -> bool:
     """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date or a
     dotted address, and not a single run of digits shorter than ten (a bare count or code)."""
     number = _EXTENSION.sub("", value) if "x" in value or "X" in value else value
-    count = sum(map(str.isdigit, number))
+    if not number.isascii():  # the patterns' digits are ASCII in normalised text; anything else is not a phone
+        return False
+    data = number.encode("ascii")  # bytes: deleting characters is a C loop, not a look-up per character
+    others = data.translate(None, b"0123456789")
+    count = len(data) - len(others)
     if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
         return False
-    separators = number.count("-") + number.count(".") + number.count("/")  # a date shape has two of them
-    if (separators > 1 and _DATE_LIKE.search(number)) or _POSTAL.match(number) or _ZIP_AND_NUMBER.match(number):
+    if not others:  # a single run of digits
+        return count >= 10 and data.count(data[:1]) != count
+    dots = others.count(b".")
+    separators = dots + others.count(b"-") + others.count(b"/")  # a date shape has two of them
+    if (separators > 1 and _DATE_LIKE.search(number)) or _ZIP_OR_POSTAL.match(number):
         return False
-    if number.count(".") == 3 and "(" not in number and " " not in number:
+    if dots == 3 and b"(" not in others and b" " not in others:
         return False
-    if number.isdigit() and count < 10:
-        return False
-    return len(set(digits(number).strip("+()"))) > 1
+    core = data.translate(None, _ASCII_SEPARATORS).strip(b"+()")
+    return core.count(core[:1]) != len(core) if core else False
 
 
 def phone_in_place(text: str, start: int, end: int) -> bool:
