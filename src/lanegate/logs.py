@@ -1,7 +1,8 @@
 """Logging set-up: one line per event, with the request's lane and id when known. Never payload text.
 
-Records are handed to a queue on the event loop's thread and formatted and written by a listener thread,
-so a slow terminal or pipe never stalls requests.
+Records are handed to a queue on the event loop's thread; a writer thread formats them and writes whatever
+has gathered in one call, so a slow terminal or pipe never stalls requests, and a busy gateway does not pay
+a write and a flush for every line.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ import atexit
 import logging
 import logging.handlers
 import queue
+import sys
+import threading
+from typing import TextIO
 
 FIELDS = ("lane", "request_id", "stage", "target", "region", "error")
-_listener: logging.handlers.QueueListener | None = None
+BATCH = 256  # lines written at most in one call
+_writer: LineWriter | None = None
 
 
 class LineFormatter(logging.Formatter):
@@ -22,17 +27,82 @@ class LineFormatter(logging.Formatter):
         return f"{line} {' '.join(extras)}" if extras else line
 
 
-def configure(level: str = "info") -> None:
-    global _listener  # one listener per process, replaced on reconfiguration
-    if _listener is not None:
-        _listener.stop()
-    output = logging.StreamHandler()
-    output.setFormatter(LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _listener = logging.handlers.QueueListener(records, output)
-    _listener.start()
-    atexit.register(_listener.stop)
+class Enqueue(logging.handlers.QueueHandler):
+    """Puts records on the writer's queue as they are. The standard handler formats each record and copies
+    it on the caller's thread, then the writer formats it again; here the message's arguments are merged
+    into it (so a mutable argument cannot change before the line is written) and formatting is left to the
+    writer thread."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        return record
+
+
+class LineWriter:
+    """The writer thread: formats queued records and writes each batch with one ``write`` and one flush."""
+
+    def __init__(self, records: queue.SimpleQueue[logging.LogRecord | None], formatter: logging.Formatter,
+                 stream: TextIO | None = None) -> None:
+        self._records = records
+        self._formatter = formatter
+        self._stream = stream
+        self._thread = threading.Thread(target=self._run, name="lanegate-log", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread (idempotent)."""
+        if self._thread.is_alive():
+            self._records.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._records.get()
+            batch = [first]
+            while first is not None and len(batch) < BATCH:
+                try:
+                    batch.append(self._records.get_nowait())
+                except queue.Empty:
+                    break
+                if batch[-1] is None:
+                    break
+            done = batch[-1] is None
+            self._write([record for record in batch if record is not None])
+            if done:
+                return
+
+    def _write(self, records: list[logging.LogRecord]) -> None:
+        if not records:
+            return
+        lines = []
+        for record in records:
+            try:
+                lines.append(self._formatter.format(record))
+            except Exception:  # a record that cannot be formatted is reported as logging reports it, not lost
+                lines.append(f"{record.levelname} {record.name}: unformattable log record ({record.msg!r})")
+        stream = self._stream if self._stream is not None else sys.stderr  # the stream of the moment
+        try:
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: the lines are dropped, requests go on
+            pass
+
+
+def configure(level: str = "info", stream: TextIO | None = None) -> None:
+    """Send the ``lanegate`` loggers' records at ``level`` and above to ``stream`` (standard error by default)
+    through the writer thread (one per process, replaced on reconfiguration)."""
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+    records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+    _writer = LineWriter(records, LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"), stream)
+    _writer.start()
+    atexit.register(_writer.stop)
     root = logging.getLogger("lanegate")
-    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.handlers[:] = [Enqueue(records)]
     root.setLevel(level.upper())
     root.propagate = False

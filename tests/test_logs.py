@@ -1,0 +1,73 @@
+"""The log pipeline: every line written, in order, formatted off the caller's thread, batched."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from lanegate import logs
+
+
+@pytest.fixture
+def stream():
+    out = io.StringIO()
+    logs.configure("info", out)
+    yield out
+    logs.configure("info")
+
+
+def _lines(out: io.StringIO) -> list[str]:
+    assert logs._writer is not None
+    logs._writer.stop()  # writes what is queued
+    return out.getvalue().splitlines()
+
+
+def test_every_line_is_written_in_order_with_its_lane_and_request(stream):
+    log = logging.getLogger("lanegate.routing")
+    for index in range(2000):
+        log.info("provider selected", extra={"lane": "eu", "request_id": f"req_{index}", "target": "eu-a"})
+    lines = _lines(stream)
+    assert len(lines) == 2000
+    assert [line.split("request_id=")[1].split()[0] for line in lines] == [f"req_{i}" for i in range(2000)]
+    assert lines[0].endswith("INFO lanegate.routing: provider selected lane=eu request_id=req_0 target=eu-a")
+
+
+def test_a_message_keeps_its_arguments_as_they_were_when_logged(stream):
+    names = ["eu-a"]
+    logging.getLogger("lanegate.routing").warning("targets %s", names)
+    names.append("us-a")  # changed before the writer thread may have formatted the line
+    assert _lines(stream)[0].endswith("targets ['eu-a']")
+
+
+def test_records_below_the_level_are_not_written(stream):
+    logging.getLogger("lanegate.pipeline").debug("detail")
+    logging.getLogger("lanegate.pipeline").error("decision record not written", extra={"lane": "eu"})
+    assert [line.split(": ", 1)[1] for line in _lines(stream)] == ["decision record not written lane=eu"]
+
+
+def test_reconfiguring_writes_what_the_previous_writer_held():
+    first = io.StringIO()
+    logs.configure("info", first)
+    logging.getLogger("lanegate").info("before")
+    second = io.StringIO()
+    logs.configure("info", second)
+    logging.getLogger("lanegate").info("after")
+    try:
+        assert first.getvalue().rstrip().endswith("before")
+        assert _lines(second)[0].endswith("after")
+    finally:
+        logs.configure("info")
+
+
+def test_a_closed_stream_drops_lines_without_stopping_the_caller():
+    out = io.StringIO()
+    logs.configure("info", out)
+    out.close()
+    try:
+        logging.getLogger("lanegate").info("lost")
+        assert logs._writer is not None
+        logs._writer.stop()
+    finally:
+        logs.configure("info")
