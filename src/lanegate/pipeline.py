@@ -53,9 +53,17 @@ class Pipeline:
         self._limiter = RateLimiter(settings.rate_limit.requests_per_second, settings.rate_limit.burst)
         self._router = router
         self._metrics = metrics
+        self._in_flight = 0  # requests being served by this process (a lone one commits its record at once)
 
     async def serve(self, ex: Exchange, http: HttpIO, role: Role | None) -> None:
         """Serve ``ex`` for a principal holding ``role`` in the lane (``None``: any valid credential)."""
+        self._in_flight += 1
+        try:
+            await self._serve(ex, http, role)
+        finally:
+            self._in_flight -= 1
+
+    async def _serve(self, ex: Exchange, http: HttpIO, role: Role | None) -> None:
         lane = ex.lane
         try:
             ex.principal = await self._authenticator.authenticate(ex.authorization, lane.name)
@@ -207,7 +215,7 @@ class Pipeline:
         lane = ex.lane
         record = build_record(ex)
         try:
-            await lane.store.append_decision(record)
+            await lane.store.append_decision(record, alone=self._in_flight == 1)
             lane.notify_appended()
         except StoreUnavailable:
             self._metrics.audit_failures.labels(lane.name).inc()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 
+import pytest
+
 from lanegate.audit.chain import verify_rows
 from lanegate.store import ApiKeyRecord, DecisionQuery
 from lanegate.store.sqlite import SqliteStore
@@ -34,23 +36,28 @@ def test_concurrent_appends_are_grouped_and_chained(tmp_path):
     assert len(refused) == 10 and {r.decision for r in refused} == {"refused"}
 
 
-def _writer(path: str, offset: int) -> None:
+def _writer(path: str, offset: int, alone: bool) -> None:
     async def run():
         store = SqliteStore(f"sqlite:///{path}")
         await store.open()
         for batch in range(10):
-            await asyncio.gather(*[store.append_decision(_record(offset + batch * 10 + i)) for i in range(10)])
+            if alone:  # one at a time, each committed on the caller's thread when SQLite's write lock is free
+                for i in range(10):
+                    await store.append_decision(_record(offset + batch * 10 + i), alone=True)
+            else:
+                await asyncio.gather(*[store.append_decision(_record(offset + batch * 10 + i)) for i in range(10)])
         await store.close()
 
     asyncio.run(run())
 
 
-def test_several_processes_sharing_one_store_keep_one_chain_and_one_tree(tmp_path):
+@pytest.mark.parametrize("alone", [False, True], ids=["grouped", "lone records"])
+def test_several_processes_sharing_one_store_keep_one_chain_and_one_tree(tmp_path, alone):
     from lanegate.evidence import merkle
 
     path = str(tmp_path / "shared.db")
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(path, n * 1000)) for n in range(3)]
+    workers = [context.Process(target=_writer, args=(path, n * 1000, alone)) for n in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -203,10 +203,13 @@ class LaneStore(Protocol):
     async def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless the store answers a trivial read."""
 
-    async def append_decision(self, record: dict[str, Any]) -> StoredDecision:
+    async def append_decision(self, record: dict[str, Any], *, alone: bool = False) -> StoredDecision:
         """Append one record to the chain and the Merkle tree; return it as stored, durable on return.
 
         ``record`` must not contain ``seq``, ``prev`` or ``hash``; the store assigns them atomically.
+        ``alone``: the caller has no other request in flight, so no other record is likely to join this one's
+        commit; a store may then commit it on the calling thread instead of its own (records arriving
+        together are still committed together).
         """
 
     async def find_decision(self, request_id: str) -> StoredDecision | None:

@@ -22,7 +22,7 @@ from lanegate.audit.chain import GENESIS, canonical, seal
 from lanegate.evidence.merkle import leaf_hash
 from lanegate.store import sqlite_jobs, sqlite_ledger, sqlite_vault
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
-from lanegate.store.sqlite_db import SqliteDatabase, parse_sqlite_url
+from lanegate.store.sqlite_db import Busy, SqliteDatabase, parse_sqlite_url
 from lanegate.store.sqlite_jobs import SqliteJobs
 from lanegate.store.sqlite_ledger import Frontier, SqliteLedger, extend_tree, leaf_count
 from lanegate.store.sqlite_vault import SqliteVault
@@ -114,8 +114,13 @@ class SqliteStore:
 
     # -- decisions ---------------------------------------------------------------------------------------
 
-    async def append_decision(self, record: dict[str, Any]) -> StoredDecision:
+    async def append_decision(self, record: dict[str, Any], *, alone: bool = False) -> StoredDecision:
         canonical(record)  # reject a malformed record here, before it can fail a whole batch
+        if alone and not self._pending and (self._flusher is None or self._flusher.done()):
+            try:  # nothing else to commit with it: commit it here, without the hop to the store's thread
+                return self._db.run_here(lambda: self._append_batch([record]))[0]
+            except Busy:
+                pass  # the connection or SQLite's write lock is in use: queue it as under load
         future: asyncio.Future[StoredDecision] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
         if self._flusher is None or self._flusher.done():
