@@ -69,11 +69,6 @@ policy:
   data-routing-policy: {{require_in_memory_only: true}}
   audit-logger: {{}}
 """
-FULL_CHAIN = PACK.replace("chain: [data-routing-policy, audit-logger]",
-                          "chain: [dlp-filter, pii-detector, data-routing-policy, audit-logger]").replace(
-    "  audit-logger: {{}}", "  audit-logger: {{}}\n  dlp-filter: {{detect_patterns: ['EMP-[0-9]{{6}}'], blocked_terms: "
-    "[export controlled memo]}}\n  pii-detector: {{action: redact}}")
-
 # One principal sends every request here: the per-principal limit is raised so it is checked but never hit.
 SETTINGS = "gateway:\n  rate_limit: {requests_per_second: 1000000, burst: 1000000}\n"
 
@@ -146,26 +141,33 @@ def start_gateway(config: Path, port: int, workers: int) -> subprocess.Popen[byt
     return process
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000, help="sequential requests per side")
+def arguments(doc: str) -> argparse.Namespace:
+    """The options of the gateway benchmarks (``doc``: the script's docstring)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000, help="sequential requests per side at c=1")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    parser.add_argument("--full-chain", action="store_true", help="add dlp-filter and pii-detector to the chain "
-                        "(the prompt then has one email address to redact); prints only")
-    args = parser.parse_args()
-    if args.full_chain:
-        args.no_write = True
+    return parser.parse_args()
+
+
+def start_upstream(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The minimal upstream, from ``work`` (where its module is written), and its port."""
+    (work / "upstream_app.py").write_text(UPSTREAM)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "upstream_app:app", "--port", str(port), "--loop",
+                                "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+                               cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, port
+
+
+def main() -> None:
+    args = arguments(__doc__)
 
     work = Path(tempfile.mkdtemp(prefix="lanegate-bench-"))
-    (work / "upstream_app.py").write_text(UPSTREAM)
-    up_port = free_port()
-    upstream = subprocess.Popen([sys.executable, "-m", "uvicorn", "upstream_app:app", "--port", str(up_port),
-                                 "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
-                                 "warning"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    upstream, up_port = start_upstream(work)
     config = work / "packs"
     config.mkdir()
-    (config / "bench.yaml").write_text((FULL_CHAIN if args.full_chain else PACK).format(port=up_port))
+    (config / "bench.yaml").write_text(PACK.format(port=up_port))
     (config / "gateway.yaml").write_text(SETTINGS)
     key = subprocess.run([sys.executable, "-m", "lanegate", "keys", "create", "--config", str(config), "--lane",
                           "bench", "--name", "bench"], capture_output=True, text=True, check=True).stdout.strip()

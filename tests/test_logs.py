@@ -71,3 +71,14 @@ def test_a_closed_stream_drops_lines_without_stopping_the_caller():
         logs._writer.stop()
     finally:
         logs.configure("info")
+
+
+def test_flush_returns_once_every_queued_line_is_written(stream):
+    log = logging.getLogger("lanegate.pipeline")
+    for index in range(500):
+        log.info("line %d", index)
+    logs.flush()
+    written = stream.getvalue().splitlines()  # read without stopping the writer
+    assert len(written) == 500 and written[-1].endswith("line 499")
+    log.info("after the flush")
+    assert _lines(stream)[-1].endswith("after the flush")

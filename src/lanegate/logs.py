@@ -40,10 +40,13 @@ class Enqueue(logging.handlers.QueueHandler):
         return record
 
 
+Item = logging.LogRecord | threading.Event | None  # a record; a flush marker; the end
+
+
 class LineWriter:
     """The writer thread: formats queued records and writes each batch with one ``write`` and one flush."""
 
-    def __init__(self, records: queue.SimpleQueue[logging.LogRecord | None], formatter: logging.Formatter,
+    def __init__(self, records: queue.SimpleQueue[Item], formatter: logging.Formatter,
                  stream: TextIO | None = None) -> None:
         self._records = records
         self._formatter = formatter
@@ -59,21 +62,35 @@ class LineWriter:
             self._records.put(None)
             self._thread.join()
 
+    def flush(self, timeout: float) -> bool:
+        """Wait until every line queued before this call is written; ``False`` if ``timeout`` seconds passed."""
+        if not self._thread.is_alive():
+            return True
+        written = threading.Event()
+        self._records.put(written)
+        return written.wait(timeout)
+
     def _run(self) -> None:
         while True:
-            first = self._records.get()
-            batch = [first]
-            while first is not None and len(batch) < BATCH:
+            item = self._records.get()
+            records: list[logging.LogRecord] = []
+            while True:
+                if item is None:
+                    self._write(records)
+                    return
+                if isinstance(item, threading.Event):
+                    self._write(records)
+                    records = []
+                    item.set()
+                else:
+                    records.append(item)
+                if len(records) >= BATCH:
+                    break
                 try:
-                    batch.append(self._records.get_nowait())
+                    item = self._records.get_nowait()
                 except queue.Empty:
                     break
-                if batch[-1] is None:
-                    break
-            done = batch[-1] is None
-            self._write([record for record in batch if record is not None])
-            if done:
-                return
+            self._write(records)
 
     def _write(self, records: list[logging.LogRecord]) -> None:
         if not records:
@@ -98,7 +115,7 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     global _writer
     if _writer is not None:
         _writer.stop()
-    records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+    records: queue.SimpleQueue[Item] = queue.SimpleQueue()
     _writer = LineWriter(records, LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"), stream)
     _writer.start()
     atexit.register(_writer.stop)
@@ -106,3 +123,10 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     root.handlers[:] = [Enqueue(records)]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def flush(timeout: float = 2.0) -> None:
+    """Write the lines queued so far before returning (at most ``timeout`` seconds): for a shutdown, since a
+    server that ends its process with a signal runs no exit handlers."""
+    if _writer is not None:
+        _writer.flush(timeout)

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from lanegate import logs
 from lanegate.config.lane import LaneConfig
 from lanegate.config.loader import LoadedConfig
 from lanegate.errors import Refusal, not_found
@@ -96,6 +97,7 @@ class Gateway:
         await self.lanes.stop()
         if isinstance(self.provider, OpenAICompatible):
             await self.provider.stop()
+        await asyncio.to_thread(logs.flush)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
