@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/content_stages.py
 
 clean:
 	rm -rf $(VENV) lanegate-demo .pytest_cache .mypy_cache .ruff_cache
