@@ -17,15 +17,14 @@ from urllib.parse import parse_qs
 from lanegate.store.base import StoreUnavailable
 
 T = TypeVar("T")
-
-
-class Busy(Exception):
-    """:meth:`SqliteDatabase.run_here` could not run its function now; run it on the store's thread."""
-
 SETUP_SECONDS = 10.0
 CHECKPOINT_SECONDS = 0.5
 BUSY_SECONDS = 10.0  # how long a write waits for another process's write lock (on the store's thread)
 AUTOCHECKPOINT_PAGES = 16384  # 64 MB of 4 KB pages
+
+
+class Busy(Exception):
+    """:meth:`SqliteDatabase.run_here` could not run its function now; run it on the store's thread."""
 
 
 def parse_sqlite_url(url: str) -> tuple[Path, str]:
@@ -62,7 +61,8 @@ class SqliteDatabase:
         self._checkpointer: threading.Thread | None = None
 
     def conn(self) -> sqlite3.Connection:
-        """The connection; only call on the store's thread (inside :meth:`run`)."""
+        """The connection; only call while holding it: inside :meth:`run` (the store's thread) or the function
+        given to :meth:`run_here`."""
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # used by one thread at a time (``_using``), not always the store's own: see run_here
