@@ -56,13 +56,14 @@ def _luhn(data: bytes) -> bool:
 def credit_card(value: str) -> bool:
     if value.isascii():  # as normalised text has them: bytes, whose separators are deleted by one C loop
         data = value.encode("ascii").translate(None, _ASCII_SEPARATORS)
-        if not 12 <= len(data) <= 19 or (len(data) == 13 and data[0] != 0x34):  # 13 digits: Visa (4) only
+    else:  # separators of other scripts' white space; the digits themselves must be ASCII
+        number = digits(value)
+        if not number.isascii():
             return False
-        return data.count(data[:1]) != len(data) and data.isdigit() and _luhn(data)
-    number = digits(value)
-    if len(number) == 13 and number[0] != "4":  # Visa is the only scheme with 13-digit numbers
+        data = number.encode("ascii")
+    if not 12 <= len(data) <= 19 or (len(data) == 13 and data[0] != 0x34):  # 13 digits: Visa (4) only
         return False
-    return 12 <= len(number) <= 19 and len(set(number)) > 1 and luhn_valid(number)
+    return data.count(data[:1]) != len(data) and data.isdigit() and _luhn(data)
 
 
 def iban_code(value: str) -> bool:
@@ -169,7 +170,9 @@ _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d+$", re.IGNORECASE)
 
 def phone(value: str) -> bool:
     """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date or a
-    dotted address, and not a single run of digits shorter than ten (a bare count or code)."""
+    dotted address, and not a single run of digits shorter than ten (a bare count or code). Its characters
+    are ASCII once an extension is set aside, as a match in normalised text has them (other scripts' digits
+    are folded before detection); anything else is not taken for a phone number."""
     number = _EXTENSION.sub("", value) if "x" in value or "X" in value else value
     if not number.isascii():  # the patterns' digits are ASCII in normalised text; anything else is not a phone
         return False
