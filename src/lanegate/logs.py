@@ -99,7 +99,7 @@ class LineWriter:
         for record in records:
             try:
                 lines.append(self._formatter.format(record))
-            except Exception:  # a record that cannot be formatted is reported as logging reports it, not lost
+            except Exception:  # a record that cannot be formatted: a plain line says so instead of losing it
                 lines.append(f"{record.levelname} {record.name}: unformattable log record ({record.msg!r})")
         stream = self._stream if self._stream is not None else sys.stderr  # the stream of the moment
         try:
@@ -118,11 +118,18 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     records: queue.SimpleQueue[Item] = queue.SimpleQueue()
     _writer = LineWriter(records, LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"), stream)
     _writer.start()
-    atexit.register(_writer.stop)
     root = logging.getLogger("lanegate")
     root.handlers[:] = [Enqueue(records)]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def _stop() -> None:
+    if _writer is not None:
+        _writer.stop()
+
+
+atexit.register(_stop)  # once: whichever writer is current when the process exits
 
 
 def flush(timeout: float = 2.0) -> None:
