@@ -27,9 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overhead import (
     PACK,
-    SETTINGS,
     arguments,
     free_port,
+    gateway_url,
+    lane_config,
     percentile,
     replace_section,
     run_wrk,
@@ -45,16 +46,6 @@ FULL = PACK.replace("chain: [data-routing-policy, audit-logger]",
     "[export controlled memo]}}\n  pii-detector: {{action: redact}}")
 CHAINS = {"default chain": PACK, "with the content stages": FULL}
 BATCH = 200
-
-
-def _config(work: Path, name: str, pack: str, upstream_port: int) -> tuple[Path, str]:
-    config = work / name
-    config.mkdir()
-    (config / "bench.yaml").write_text(pack.format(port=upstream_port))
-    (config / "gateway.yaml").write_text(SETTINGS)
-    key = subprocess.run([sys.executable, "-m", "lanegate", "keys", "create", "--config", str(config), "--lane",
-                          "bench", "--name", "bench"], capture_output=True, text=True, check=True).stdout.strip()
-    return config, key
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -82,12 +73,12 @@ def main() -> None:
     lines: list[str] = []
     try:
         wait_ready(f"http://127.0.0.1:{up_port}/")
-        configs = {name: _config(work, f"chain{index}", pack, up_port) for index, (name, pack) in
+        configs = {name: lane_config(work, f"chain{index}", pack, up_port) for index, (name, pack) in
                    enumerate(CHAINS.items())}
         gateways: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
         for name, (config, _) in configs.items():
             port = free_port()
-            gateways[name] = (start_gateway(config, port, 1), f"http://127.0.0.1:{port}/lanes/bench/v1/chat/completions")
+            gateways[name] = (start_gateway(config, port, 1), gateway_url(port))
             processes.append(gateways[name][0])
         json = {"content-type": "application/json"}
         urls = {"direct": (f"http://127.0.0.1:{up_port}/v1/chat/completions", json)}
@@ -116,8 +107,7 @@ def main() -> None:
             processes.remove(process)
             port = free_port()
             processes.append(start_gateway(configs[name][0], port, 2))
-            rate, _, _ = run_wrk(f"http://127.0.0.1:{port}/lanes/bench/v1/chat/completions", configs[name][1],
-                                 args.seconds)
+            rate, _, _ = run_wrk(gateway_url(port), configs[name][1], args.seconds)
             two_workers[name] = rate
             print(f"c=64 {name}, 2 workers: {rate:,.0f} req/s")
         lines = [

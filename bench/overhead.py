@@ -133,6 +133,23 @@ def run_wrk(url: str, key: str, seconds: int) -> tuple[float, float, int]:
     return rate, p99_ms, errors
 
 
+def lane_config(work: Path, name: str, pack: str, upstream_port: int) -> tuple[Path, str]:
+    """A configuration folder ``work/name`` with the bench lane (``pack`` against the upstream) and the
+    benchmark's gateway settings, and a new API key for the lane."""
+    config = work / name
+    config.mkdir()
+    (config / "bench.yaml").write_text(pack.format(port=upstream_port))
+    (config / "gateway.yaml").write_text(SETTINGS)
+    key = subprocess.run([sys.executable, "-m", "lanegate", "keys", "create", "--config", str(config), "--lane",
+                          "bench", "--name", "bench"], capture_output=True, text=True, check=True).stdout.strip()
+    return config, key
+
+
+def gateway_url(port: int) -> str:
+    """Where a gateway on ``port`` serves the bench lane's chat completions."""
+    return f"http://127.0.0.1:{port}/lanes/bench/v1/chat/completions"
+
+
 def start_gateway(config: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-m", "lanegate", "serve", "--config", str(config), "--port",
                                 str(port), "--workers", str(workers)],  # default log level: info
@@ -165,12 +182,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="lanegate-bench-"))
     upstream, up_port = start_upstream(work)
-    config = work / "packs"
-    config.mkdir()
-    (config / "bench.yaml").write_text(PACK.format(port=up_port))
-    (config / "gateway.yaml").write_text(SETTINGS)
-    key = subprocess.run([sys.executable, "-m", "lanegate", "keys", "create", "--config", str(config), "--lane",
-                          "bench", "--name", "bench"], capture_output=True, text=True, check=True).stdout.strip()
+    config, key = lane_config(work, "packs", PACK, up_port)
     processes = [upstream]
     results: dict[str, object] = {}
     try:
@@ -179,7 +191,7 @@ def main() -> None:
         port = free_port()
         gateway = start_gateway(config, port, 1)
         processes.append(gateway)
-        gw_url = f"http://127.0.0.1:{port}/lanes/bench/v1/chat/completions"
+        gw_url = gateway_url(port)
         auth = {"authorization": f"Bearer {key}", "content-type": "application/json"}
         direct = asyncio.run(sequential(direct_url, {"content-type": "application/json"}, args.requests))
         through = asyncio.run(sequential(gw_url, auth, args.requests))
@@ -196,8 +208,7 @@ def main() -> None:
             processes.remove(gateway)
             port = free_port()
             processes.append(start_gateway(config, port, 2))
-            results["wrk_2"] = run_wrk(f"http://127.0.0.1:{port}/lanes/bench/v1/chat/completions", key,
-                                       args.seconds)
+            results["wrk_2"] = run_wrk(gateway_url(port), key, args.seconds)
             for label in ("wrk_direct", "wrk_1", "wrk_2"):
                 rate, p99, errors = results[label]  # type: ignore[misc]
                 print(f"c=64 {label}: {rate:.0f} req/s, p99 {p99:.1f} ms, non-2xx {errors}")
