@@ -106,8 +106,12 @@ class Detector:
             if rule.required and not self._context_in(rule, lower):
                 continue
             hits = spans[index]
+            if rule.at_trigger:
+                shift = len(rule.trigger[0])
+                found.extend(self._from_backscan(rule, body, lower, [end - shift for _, end in hits]))
+                continue
             if rule.open_ended:
-                found.extend(self._at_starts(rule, body, lower, hits))
+                self._at_starts(rule, body, lower, hits, verdicts, found)
                 continue
             self._in_spans(rule, body, lower, hits, verdicts, found)
 
@@ -136,15 +140,24 @@ class Detector:
         words = self._context.get(rule.context or "")
         return words is not None and words.search(lower) is not None
 
-    def _at_starts(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]]) -> list[Finding]:
-        """An open-ended rule tried where each of its candidates starts (the candidate may include one
-        character of context before the match); overlapping findings are left to :func:`_resolve`."""
-        found: list[Finding] = []
+    def _at_starts(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
+                   verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
+        """Add the findings of an open-ended rule: tried where each of its candidates starts (the candidate may
+        include one character before the match) and one character later, in order; a start inside the last
+        match is passed over, as ``finditer`` would pass over it."""
+        match_at = rule.pattern.match
+        position = 0
         for start in sorted({start for start, _ in hits}):
-            item = self._first(rule, body, lower, range(start, start + 2), len(body))
-            if item is not None:
-                found.append(item)
-        return found
+            for at in (start, start + 1):
+                if at < position:
+                    continue
+                match = match_at(body, at)
+                if match is not None:
+                    item = self._accept(rule, match, body, lower, None, verdicts)
+                    if item is not None:
+                        found.append(item)
+                    position = max(match.end(), at + 1)
+                    break
 
     def _first(self, rule: Rule, body: str, lower: str, starts: range, end: int) -> Finding | None:
         """The finding of one match attempt of ``rule`` at the first of ``starts`` that gives one."""
@@ -160,7 +173,7 @@ class Detector:
         """Matches of ``rule`` near its trigger words only (a window around each occurrence)."""
         assert rule.window is not None
         if rule.backscan is not None:
-            return self._from_backscan(rule, body, lower)
+            return self._from_backscan(rule, body, lower, _occurrences(rule.trigger, lower))
         before, after = rule.window
         regions: list[tuple[int, int]] = []
         for trigger in rule.trigger:
@@ -173,25 +186,23 @@ class Detector:
             found.update(self._apply(rule, body, lower, None, start, end))
         return found
 
-    def _from_backscan(self, rule: Rule, body: str, lower: str) -> set[Finding]:
+    def _from_backscan(self, rule: Rule, body: str, lower: str, positions: Iterable[int]) -> set[Finding]:
+        """The rule tried once per trigger at ``positions`` (in order), from where the run of characters its
+        ``backscan`` allows before the trigger begins, unless a finding already covers the trigger."""
         assert rule.window is not None and rule.backscan is not None
         limit, allowed = rule.window[0], rule.backscan
         found: set[Finding] = set()
         covered = -1
-        for trigger in rule.trigger:
-            position = lower.find(trigger)
-            while position >= 0:
-                if position >= covered:
-                    start = position
-                    while start > 0 and position - start < limit and allowed(body[start - 1]):
-                        start -= 1
-                    end = position + rule.window[1]
-                    # a leading dot is not part of a local part: try the next starts too
-                    item = self._first(rule, body, lower, range(start, min(start + 3, end)), end)
-                    if item is not None:
-                        found.add(item)
-                        covered = item.end
-                position = lower.find(trigger, position + 1)
+        for position in positions:
+            if position >= covered:
+                run = allowed.match(body[max(0, position - limit) : position][::-1])  # read backwards
+                start = position - (run.end() if run is not None else 0)
+                end = position + rule.window[1]
+                # a leading dot is not part of a local part: try the next starts too
+                item = self._first(rule, body, lower, range(start, min(start + 3, end)), end)
+                if item is not None:
+                    found.add(item)
+                    covered = item.end
         return found
 
     def _apply(self, rule: Rule, body: str, lower: str, digits: Numbers | None = None, start_at: int = 0,
@@ -261,6 +272,17 @@ class Detector:
         elif rule.required:
             return None
         return Finding(rule.entity, start, end, score)
+
+
+def _occurrences(triggers: tuple[str, ...], lower: str) -> list[int]:
+    """Where each of ``triggers`` occurs in ``lower``, in order."""
+    positions = []
+    for trigger in triggers:
+        position = lower.find(trigger)
+        while position >= 0:
+            positions.append(position)
+            position = lower.find(trigger, position + 1)
+    return sorted(positions)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

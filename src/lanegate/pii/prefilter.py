@@ -98,7 +98,8 @@ class Prefilter:
 
     def spans(self, body: str, shape: bytes | None = None) -> dict[int, list[tuple[int, int]]]:
         """For each rule (by index) that has candidates in ``body``, their ``(start, end)``, in order of end
-        (a gate's: its first end, with no start). ``shape``: ``body``'s skeleton, when the caller has it."""
+        (a gate's: its first end; an ``at_trigger`` rule's: each end; neither with a start). ``shape``:
+        ``body``'s skeleton, when the caller has it."""
         found: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         data = shape if shape is not None else body.encode("ascii") if body.isascii() else skeleton(body)
         scratch = getattr(self._local, "scratch", None)
@@ -122,22 +123,24 @@ def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
     one get no spans), or ``None`` without the engine or without any candidate."""
     if hyperscan is None:
         return None
-    wanted = tuple((index, rule.candidate, rule.shortest, rule.caseless, rule.gate)
+    wanted = tuple((index, rule.candidate, rule.caseless, _GATE if rule.gate else _END if rule.at_trigger else _SPAN)
                    for index, rule in enumerate(rules) if rule.candidate is not None)
     if not wanted:
         return None
     return Prefilter(_database(wanted))
 
 
+_SPAN, _END, _GATE = "span", "end", "gate"  # what is reported of a candidate: where it starts and ends, its end, once
+
+
 @lru_cache(maxsize=32)
-def _database(wanted: tuple[tuple[int, str, int, bool, bool], ...]) -> Any:
+def _database(wanted: tuple[tuple[int, str, bool, str], ...]) -> Any:
     """Compiled once per set of candidates (lanes with the same entities share it). A gate's candidate is
-    reported once, without its start (tracking where a match starts is what costs the engine most)."""
-    flags = [(hyperscan.HS_FLAG_SINGLEMATCH if gate else hyperscan.HS_FLAG_SOM_LEFTMOST)
-             | (hyperscan.HS_FLAG_CASELESS if caseless else 0) for _, _, _, caseless, gate in wanted]
-    ext = [(hyperscan.HS_EXT_FLAG_MIN_LENGTH if shortest else 0, 0, 0, shortest, 0, 0)
-           for _, _, shortest, _, _ in wanted]
+    reported once, without its start, and an ``at_trigger`` rule's without its start (tracking where a match
+    starts is what costs the engine most)."""
+    kinds = {_SPAN: hyperscan.HS_FLAG_SOM_LEFTMOST, _END: 0, _GATE: hyperscan.HS_FLAG_SINGLEMATCH}
+    flags = [kinds[kind] | (hyperscan.HS_FLAG_CASELESS if caseless else 0) for _, _, caseless, kind in wanted]
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=[fold(candidate).encode("ascii") for _, candidate, _, _, _ in wanted],
-                     ids=[index for index, *_ in wanted], elements=len(wanted), flags=flags, ext=ext)
+    database.compile(expressions=[fold(candidate).encode("ascii") for _, candidate, _, _ in wanted],
+                     ids=[index for index, *_ in wanted], elements=len(wanted), flags=flags)
     return database

@@ -27,28 +27,31 @@ _MONTHS = (
 class Rule:
     """One shape of one entity.
 
-    ``validate`` confirms a match (checksum, format rules); ``check`` looks at it in its place (what comes
-    before and after). With ``context`` set, the entity's context words
-    must appear near the match (``required``) or raise its score by ``boost``. ``trigger`` lists substrings
-    (lower case) of which one must occur in the text for the rule to run at all; ``digits`` skips the rule on
-    text without a digit; ``cluster`` and ``run`` skip it unless the text holds a number of that many digits
-    (with or without separators) — and then the rule only reads the text around numbers. With ``window``,
-    the rule reads only the text around each occurrence of a trigger; with ``backscan`` too, it is tried once
-    per trigger, from where the run of those characters before the trigger begins (the local part of an
-    email before ``@``). ``group`` is the pattern group that holds the value.
+    ``validate`` confirms a match (checksum, format rules); ``check`` looks at it in its place (what comes before
+    and after). With ``context`` set, the entity's context words must appear near the match (``required``) or raise
+    its score by ``boost``. ``trigger`` lists substrings (lower case) of which one must occur in the text for the
+    rule to run at all; ``digits`` skips the rule on text without a digit; ``cluster`` and ``run`` skip it unless
+    the text holds a number of that many digits (with or without separators) — and then the rule only reads the text
+    around numbers. With ``window``, the rule reads only the text around each occurrence of a trigger; with
+    ``backscan`` too (a pattern for a run of one class of characters, matched backwards), it is tried once per
+    trigger, from where the run of those characters before the trigger begins (the local part of an email before
+    ``@``). ``group`` is the pattern group that holds the value.
 
-    ``candidate`` is the rule for the one-pass prefilter (:mod:`lanegate.pii.prefilter`): a pattern in the
-    engine's syntax (no lookarounds or back-references) that matches, for every match of ``pattern`` that
-    could become a finding, a span in which that match starts — context characters that ``pattern`` only
-    looks at are matched instead (:func:`_not_after`, :func:`_not_before`; :func:`_fenced` derives pattern
-    and candidate from one body). A bounded rule is read from each span's start as far as a match starting
-    in it could reach, so its candidate may be a prefix of the match, and may leave out the character before
-    it where that costs the engine more than the extra spans cost the detector. ``shortest`` is the fewest
-    characters such a span has (what the validator needs). With ``open_ended``, the candidate matches only
-    the beginning of a match (the rest is unbounded) and the pattern is tried where the candidate starts and
-    one character later. With ``gate``, the candidate only tells whether the text may hold a match (the
-    engine neither tracks where it starts nor reports it twice): the rule then reads around its triggers, as
-    it does without the engine. Rules without a candidate are found through their triggers.
+    ``candidate`` is the rule for the one-pass prefilter (:mod:`lanegate.pii.prefilter`): a pattern in the engine's
+    syntax (no lookarounds or back-references) that matches, for every match of ``pattern`` that could become a
+    finding, a span in which that match starts — context characters that ``pattern`` only looks at are matched
+    instead (:func:`_not_after`, :func:`_not_before`; :func:`_fenced` derives pattern and candidate from one body).
+    A bounded rule is read from each span's start as far as a match starting in it could reach, so its candidate may
+    be a prefix of the match, and may leave out the character before it where that costs the engine more than the
+    extra spans cost the detector. ``shortest`` is the fewest characters such a span has (what the validator needs).
+    With ``open_ended``, the candidate matches only the beginning of a match (the character before it and its first
+    characters; the rest may be unbounded) and the pattern is tried where each candidate starts and one character
+    later, in order, passing over starts inside the last match as ``finditer`` does. With ``gate``, the candidate
+    only tells whether the text may hold a match (the engine neither tracks where it starts nor reports it twice):
+    the rule then reads around its triggers, as it does without the engine. With ``at_trigger`` (a rule with
+    ``backscan`` and one trigger), the candidate ends where the trigger ends, and only that end is reported (no
+    start: the engine reads faster when it need not track one): the rule is tried from the backscan at each, as
+    without the engine. Rules without a candidate are found through their triggers.
     """
 
     entity: str
@@ -65,11 +68,12 @@ class Rule:
     cluster: tuple[int, int] | None = None  # digits in a separator-joined number the rule needs (fast skip)
     run: tuple[int, int] | None = None  # length of an unbroken digit run the rule needs (fast skip)
     window: tuple[int, int] | None = None  # with trigger words: read only this many chars before/after each
-    backscan: Callable[[str], bool] | None = None  # with window: the match starts where such chars end before a trigger
+    backscan: re.Pattern[str] | None = None  # with window: a run of these chars before a trigger starts the match
     candidate: str | None = None
     shortest: int = 0
     open_ended: bool = False  # the candidate matches how a match begins; the pattern is tried where it starts
     gate: bool = False  # the candidate says only whether to read around the triggers
+    at_trigger: bool = False  # the candidate ends where a trigger does; the rule backscans from there
     widest: int | None = None  # the most characters a match attempt reads (None: unbounded); set by _rule
 
     @property
@@ -111,6 +115,11 @@ def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str
 _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
 
 
+def _any_trigger(*triggers: str) -> str:
+    """A gate's candidate for "one of ``triggers`` (lower case) occurs", in any case."""
+    return "(?i:" + "|".join(re.escape(t) for t in triggers) + ")"
+
+
 def _widest(pattern: str, flags: int) -> int | None:
     """The longest match of ``pattern`` (``None``: unbounded); its lookaheads read at most two characters more."""
     try:
@@ -124,11 +133,9 @@ def _widest(pattern: str, flags: int) -> int | None:
 _UNBOUNDED = 1 << 16
 
 
-def _email_local(char: str) -> bool:
-    return char.isalnum() or char in "_.%+-"  # what [\w.%+-] matches
-
-
-_HEX_COLON = frozenset("0123456789abcdefABCDEF:").__contains__
+# backscans: the run of characters before a trigger where a match may start (read backwards: one class repeated)
+_EMAIL_LOCAL = re.compile(r"[\w.%+-]*")
+_HEX_COLON = re.compile(r"[0-9A-Fa-f:]*")
 # what introduces a person's name, in any case ("My name is", "MR.", "name:"); the name itself is capitalised
 _PERSON_CUES = (r"my name is|i am|i'm|name:|mr\.?|mrs\.?|ms\.?|miss|dr\.?|herr|frau|monsieur|madame|señor|señora|"
                 r"signor|signora")
@@ -161,9 +168,11 @@ RULES: tuple[Rule, ...] = (
         trigger=("@",),
         digits=False,
         window=(64, 260),
-        backscan=_email_local,
-        candidate=_not_after(r"\w.%+-") + r"[\w%+-][\w.%+-]{0,63}@",
-        open_ended=True,
+        backscan=_EMAIL_LOCAL,
+        # the character before ``@`` (a local part's last): a start to track, or the local part's bounded
+        # repeat, made the engine read ordinary text twice as slowly
+        candidate=r"[\w.%+-]@",
+        at_trigger=True,
     ),
     _rule(
         "URL_CREDENTIALS",
@@ -173,6 +182,8 @@ RULES: tuple[Rule, ...] = (
         trigger=("://",),
         digits=False,
         window=(20, 700),
+        gate=True,
+        candidate=_any_trigger("://"),
     ),
     _rule(
         "SECRET",
@@ -194,6 +205,8 @@ RULES: tuple[Rule, ...] = (
         0.99,
         trigger=("private key",),
         digits=False,
+        gate=True,
+        candidate=_any_trigger("private key"),
     ),
     _rule(
         "IP_ADDRESS",
@@ -218,9 +231,10 @@ RULES: tuple[Rule, ...] = (
         candidate=r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[A-Za-z0-9]{1,16})?"
         + _not_before(r"\w:"),
     ),
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-]?)\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
+    # grouped digits; the same digits ungrouped are the third rule's (one rule per shape: each reads its spans)
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
             after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-]?)\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(14, 15)),  # Amex
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
             run=(12, 19)),
@@ -268,12 +282,10 @@ RULES: tuple[Rule, ...] = (
         boost=0.2,
         check=v.phone_in_place,
         cluster=(7, 15),
-        # a finding has at least seven digits (the validator), hence at least seven characters; the extension
-        # is left to the pattern (it doubled the engine's time on ordinary text): the number is followed by
-        # what is not a word character or by the extension's first letter
-        candidate=_not_after(r"\w+-") + r"(?:\+(?:\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?)?|\((?:\d{1,5}\)[ .-]?)?|[0-9])"
-        r"[0-9]{0,12}(?:[ .-][0-9]{1,8}){0,5}(?:[^\w]|[xe]|\z)",
-        shortest=7,
+        # where a number can start: its first character and the six the lookahead asks for (one report per
+        # start; the whole number's shape reported each place a group of digits ends, several per number)
+        candidate=_not_after(r"\w+-") + r"[+(0-9][0-9 ().+-]{6}",
+        open_ended=True,
     ),
     # a national number whose area code is set off by a slash (030/1234567, 089 / 12 34 56: German usage)
     _fenced("PHONE_NUMBER", r"[1-9]\d{1,4} ?/ ?\d{2,8}(?:[ -]\d{2,8}){0,3}", 0.5, lead="0", before=r"\w+/-",
@@ -292,6 +304,8 @@ RULES: tuple[Rule, ...] = (
         group=1,
         trigger=("mrn", "medical record", "patient", "chart number", "fallnummer"),
         window=(0, 60),
+        gate=True,
+        candidate=_any_trigger("mrn", "medical record", "patient", "chart number", "fallnummer"),
     ),
     # pci_mode
     _fenced("CARD_EXPIRY", r"(?:0[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}", 0.85, before=r"\w/", after=r"\w/",
@@ -304,6 +318,8 @@ RULES: tuple[Rule, ...] = (
         group=1,
         trigger=("cvv", "cvc", "cid", "security code"),
         window=(0, 24),
+        gate=True,
+        candidate=_any_trigger("cvv", "cvc", "cid", "security code"),
     ),
     # light context-based persons and addresses (the NER backend is optional)
     _rule(
@@ -394,7 +410,9 @@ RULES: tuple[Rule, ...] = (
         0.6,
         trigger=_STREET_LAST_TRIGGERS,
         window=(90, 12),
-        candidate=_not_after(r"\w") + rf"(?:[A-Za-z][\w-]{{0,40}} )?[A-Za-z][\w-]{{0,40}}(?:{_STREET_LAST})\.? "
-        r"\d{1,5}[A-Za-z]?" + _not_before(r"\w"),
+        # a gate on the street word and the number (the words before it cost the engine more than reading
+        # around the triggers of the few texts that have one)
+        gate=True,
+        candidate=rf"[A-Za-z](?:{_STREET_LAST})\.? \d{{1,5}}[A-Za-z]?" + _not_before(r"\w"),
     ),
 )
