@@ -142,13 +142,14 @@ class Detector:
 
     def _at_starts(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
                    verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
-        """Add the findings of an open-ended rule: tried where each of its candidates starts (the candidate may
-        include one character before the match) and one character later, in order; a start inside the last
-        match is passed over, as ``finditer`` would pass over it."""
+        """Add the findings of an open-ended rule, tried in order one character after where each of its
+        candidates starts (past the fence before the match), and at the text's start where a candidate starts
+        there too; a start inside the last match is passed over, as ``finditer`` would pass over it. (A match
+        that starts on a fence has its own fence, one character before, and so its own candidate.)"""
         match_at = rule.pattern.match
         position = 0
         for start in sorted({start for start, _ in hits}):
-            for at in (start, start + 1):
+            for at in (start, start + 1) if start == 0 else (start + 1,):
                 if at < position:
                     continue
                 match = match_at(body, at)
@@ -157,7 +158,6 @@ class Detector:
                     if item is not None:
                         found.append(item)
                     position = max(match.end(), at + 1)
-                    break
 
     def _first(self, rule: Rule, body: str, lower: str, starts: range, end: int) -> Finding | None:
         """The finding of one match attempt of ``rule`` at the first of ``starts`` that gives one."""

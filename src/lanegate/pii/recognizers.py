@@ -44,9 +44,10 @@ class Rule:
     A bounded rule is read from each span's start as far as a match starting in it could reach, so its candidate may
     be a prefix of the match, and may leave out the character before it where that costs the engine more than the
     extra spans cost the detector. ``shortest`` is the fewest characters such a span has (what the validator needs).
-    With ``open_ended``, the candidate matches only the beginning of a match (the character before it and its first
-    characters; the rest may be unbounded) and the pattern is tried where each candidate starts and one character
-    later, in order, passing over starts inside the last match as ``finditer`` does. With ``gate``, the candidate
+    With ``open_ended``, the candidate matches only the beginning of a match — the fence before it (:func:`_not_after`,
+    the same class as the pattern's lookbehind) and its first characters; the rest may be unbounded — and the
+    pattern is tried one character after where each candidate starts (and at the text's start), in order, passing
+    over starts inside the last match as ``finditer`` does. With ``gate``, the candidate
     only tells whether the text may hold a match (the engine neither tracks where it starts nor reports it twice):
     the rule then reads around its triggers, as it does without the engine. With ``at_trigger`` (a rule with
     ``backscan`` and one trigger), the candidate ends where the trigger ends, and only that end is reported (no
