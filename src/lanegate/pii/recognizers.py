@@ -276,7 +276,9 @@ RULES: tuple[Rule, ...] = (
         "PHONE_NUMBER",
         r"[+(0-9](?<![\w+-][+(0-9])(?=[0-9 ().+-]{6})"
         r"(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?|(?<=\()\d{1,5}\)[ .-]?|)"
-        r"[0-9]{0,12}(?:[ .-][0-9]{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?[0-9]{1,6})?(?![\w])",
+        # digits taken possessively: what follows a run of digits never starts with one, so giving some back
+        # cannot make a match (it only made a long run of digits, a card number, cost a retry per digit)
+        r"[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,5}(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?![\w])",
         0.5,
         validate=v.phone,
         context="PHONE_NUMBER",
