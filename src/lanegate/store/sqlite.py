@@ -1,9 +1,14 @@
 """SQLite lane store.
 
-All SQLite work runs on one dedicated thread per store, so the event loop never blocks on disk. Decision
-records are appended with *group commit*: records arriving while a transaction is in flight are written
-together in the next one, each caller awaiting its own record. The tail is read inside a
-``BEGIN IMMEDIATE`` transaction, so several gateway processes sharing the file keep one linear chain.
+SQLite work runs on one dedicated thread per store, except decision records' commits when they cannot make
+the event loop wait (below). Decision records are appended with *group commit*: records arriving together,
+or while a transaction is in flight, are written together in the next one, each caller awaiting its own
+record. A batch is committed on the event loop's thread when the connection is free, SQLite's write lock is
+free at once and a commit does not wait for the disk (``synchronous=normal``): handing it to the store's
+thread and back costs two thread wake-ups, more than the commit, and under load the hand-offs made the
+threads take the interpreter lock from each other several times per request. Otherwise the batch goes to
+the store's thread. The tail is read inside a ``BEGIN IMMEDIATE`` transaction, so several gateway processes
+sharing the file keep one linear chain.
 
 URL form: ``sqlite:///ABSOLUTE/PATH.db`` with an optional ``?synchronous=full`` (default ``normal``:
 a committed record survives a crash of the process; ``full`` also survives a power loss, at some cost).
@@ -131,7 +136,7 @@ class SqliteStore:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                stored = await self._run(self._append_batch, [record for record, _ in batch])
+                stored = await self._commit([record for record, _ in batch])
             except Exception as exc:
                 error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
                 for _, future in batch:
@@ -141,6 +146,16 @@ class SqliteStore:
             for (_, future), item in zip(batch, stored, strict=True):
                 if not future.done():
                     future.set_result(item)
+
+    async def _commit(self, records: list[dict[str, Any]]) -> list[StoredDecision]:
+        """Commit a batch here when nothing can make the event loop wait for it (see the module docstring),
+        else on the store's thread."""
+        if not self._db.syncs_on_commit:
+            try:
+                return self._db.run_here(lambda: self._append_batch(records))
+            except Busy:
+                pass
+        return await self._run(self._append_batch, records)
 
     def _append_rows(self, db: sqlite3.Connection, records: list[dict[str, Any]]) -> list[StoredDecision]:
         """Append ``records`` to the chain and the tree inside the caller's transaction."""

@@ -135,6 +135,11 @@ class SqliteDatabase:
         with self._using:
             return fn(*args)
 
+    @property
+    def syncs_on_commit(self) -> bool:
+        """Whether a commit waits for the disk (``synchronous=full``), not only for the operating system."""
+        return self._sync == "FULL"
+
     def run_here(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` now on the calling thread, when the connection is open, no one is using it and SQLite's
         write lock is free at once; otherwise raise :class:`Busy` before ``fn`` has changed anything.
