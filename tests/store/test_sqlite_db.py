@@ -80,38 +80,6 @@ def test_batches_go_to_the_store_thread_when_a_commit_waits_for_the_disk(tmp_pat
     assert all(thread != threading.get_ident() for thread, _ in batches)
 
 
-def test_a_batch_is_queued_while_another_process_holds_the_write_lock(tmp_path):
-    path = tmp_path / "lane.db"
-
-    async def run():
-        store = SqliteStore(f"sqlite:///{path}")
-        await store.open()
-        await store.append_decision(_record(0))
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
-        started = time.monotonic()
-        ticks = 0
-
-        async def tick():  # the event loop keeps running while the batch waits for the lock
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.01)
-
-        ticker = asyncio.ensure_future(tick())
-        stored = await asyncio.gather(*[store.append_decision(_record(i)) for i in range(1, 6)])
-        waited = time.monotonic() - started
-        ticker.cancel()
-        other.close()
-        result = await _chain_and_tree(store)
-        await store.close()
-        return [s.seq for s in stored], waited, ticks, result
-
-    seqs, waited, ticks, result = asyncio.run(run())
-    assert seqs == [2, 3, 4, 5, 6] and 0.25 <= waited < 5 and ticks >= 10 and result == (True, 6, True)
-
-
 def test_a_batch_that_cannot_be_written_fails_closed_for_every_record_in_it(tmp_path):
     async def run():
         store = SqliteStore(f"sqlite:///{tmp_path}/lane.db")
@@ -142,7 +110,8 @@ def test_a_lone_record_waits_for_the_store_thread_when_it_is_busy(tmp_path):
     assert asyncio.run(run()) == (1, True, (True, 1, True))
 
 
-def test_a_lone_record_is_queued_while_another_process_holds_the_write_lock(tmp_path):
+@pytest.mark.parametrize("count", [1, 5], ids=["lone", "batch"])
+def test_records_are_queued_while_another_process_holds_the_write_lock(tmp_path, count):
     path = tmp_path / "lane.db"
 
     async def run():
@@ -152,16 +121,28 @@ def test_a_lone_record_is_queued_while_another_process_holds_the_write_lock(tmp_
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+        ticks = 0
+
+        async def tick():  # the event loop keeps running while the records wait for the lock
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.ensure_future(tick())
         started = time.monotonic()
-        stored = await store.append_decision(_record(1), alone=True)  # waits on the store's thread, not here
+        stored = await asyncio.gather(*[store.append_decision(_record(i), alone=count == 1)
+                                        for i in range(1, count + 1)])  # they wait on the store's thread
         waited = time.monotonic() - started
+        ticker.cancel()
         other.close()
         result = await _chain_and_tree(store)
         await store.close()
-        return stored.seq, waited, result
+        return [s.seq for s in stored], waited, ticks, result
 
-    seq, waited, result = asyncio.run(run())
-    assert seq == 2 and 0.25 <= waited < 5 and result == (True, 2, True)  # the event loop never waited on SQLite
+    seqs, waited, ticks, result = asyncio.run(run())
+    assert seqs == list(range(2, count + 2)) and 0.25 <= waited < 5 and ticks >= 10
+    assert result == (True, count + 1, True)
 
 
 def test_a_lone_record_that_cannot_be_written_fails_closed(tmp_path):
