@@ -14,7 +14,6 @@ Writes the figures into docs/benchmarks.md between the ``content-stages`` marker
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -26,7 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overhead import (
+    BATCH,
     PACK,
+    alternating,
     arguments,
     free_port,
     gateway_url,
@@ -34,7 +35,6 @@ from overhead import (
     percentile,
     replace_section,
     run_wrk,
-    sequential,
     start_gateway,
     start_upstream,
     wait_ready,
@@ -45,21 +45,12 @@ FULL = PACK.replace("chain: [data-routing-policy, audit-logger]",
     "  audit-logger: {{}}", "  audit-logger: {{}}\n  dlp-filter: {{detect_patterns: ['EMP-[0-9]{{6}}'], blocked_terms: "
     "[export controlled memo]}}\n  pii-detector: {{action: redact}}")
 CHAINS = {"default chain": PACK, "with the content stages": FULL}
-BATCH = 200
 
 
 def _cpu_seconds(pid: int) -> float:
     """User and system time of a process and all its threads so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _alternating(urls: dict[str, tuple[str, dict[str, str]]], count: int) -> dict[str, list[float]]:
-    timings: dict[str, list[float]] = {name: [] for name in urls}
-    while any(len(values) < count for values in timings.values()):
-        for name, (url, headers) in urls.items():
-            timings[name] += asyncio.run(sequential(url, headers, BATCH))
-    return timings
 
 
 def main() -> None:
@@ -84,7 +75,7 @@ def main() -> None:
         urls = {"direct": (f"http://127.0.0.1:{up_port}/v1/chat/completions", json)}
         urls |= {name: (url, {**json, "authorization": f"Bearer {configs[name][1]}"})
                  for name, (_, url) in gateways.items()}
-        c1 = _alternating(urls, args.requests)
+        c1 = alternating(urls, args.requests)
         direct = percentile(c1["direct"], 0.5)
         rows = {name: [f"{percentile(c1[name], 0.5):,.0f} µs", f"{percentile(c1[name], 0.5) - direct:,.0f} µs",
                        f"{percentile(c1[name], 0.99):,.0f} µs"] for name in CHAINS}

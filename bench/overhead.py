@@ -4,8 +4,9 @@ Starts, each in its own process on loopback: a minimal OpenAI-compatible upstrea
 uvloop) and ``lanegate serve`` with the full default chain (key check, validation, data-routing-policy,
 audit-logger, hash-chained SQLite record). Then:
 
-* concurrency 1: N sequential requests with one keep-alive connection, directly and through the gateway;
-  p50 and p99 of each, and the difference (the added latency);
+* concurrency 1: N sequential requests directly and through the gateway, in alternating batches (one
+  keep-alive connection per batch), so that both see the same machine state; p50 and p99 of each, and the
+  difference (the added latency);
 * concurrency 64: throughput through the gateway with ``wrk`` (Debian package ``wrk``) when installed,
   for 1 and 2 gateway workers.
 
@@ -112,6 +113,19 @@ async def sequential(url: str, headers: dict[str, str], count: int) -> list[floa
     return timings
 
 
+BATCH = 200  # requests per side before the next side's turn at c=1
+
+
+def alternating(urls: dict[str, tuple[str, dict[str, str]]], count: int) -> dict[str, list[float]]:
+    """``count`` sequential requests to each of ``urls``, in batches taken in turn, so that every side sees
+    the same machine state (this machine's speed moves within minutes)."""
+    timings: dict[str, list[float]] = {name: [] for name in urls}
+    while any(len(values) < count for values in timings.values()):
+        for name, (url, headers) in urls.items():
+            timings[name] += asyncio.run(sequential(url, headers, BATCH))
+    return timings
+
+
 def run_wrk(url: str, key: str, seconds: int) -> tuple[float, float, int]:
     script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(textwrap.dedent(f"""
@@ -193,9 +207,9 @@ def main() -> None:
         processes.append(gateway)
         gw_url = gateway_url(port)
         auth = {"authorization": f"Bearer {key}", "content-type": "application/json"}
-        direct = asyncio.run(sequential(direct_url, {"content-type": "application/json"}, args.requests))
-        through = asyncio.run(sequential(gw_url, auth, args.requests))
-        for name, values in (("direct", direct), ("gateway", through)):
+        c1 = alternating({"direct": (direct_url, {"content-type": "application/json"}), "gateway": (gw_url, auth)},
+                         args.requests)
+        for name, values in c1.items():
             results[f"{name}_p50"] = percentile(values, 0.50)
             results[f"{name}_p99"] = percentile(values, 0.99)
         print(f"c=1 direct p50 {results['direct_p50']:.0f} us p99 {results['direct_p99']:.0f} us; "
@@ -236,8 +250,8 @@ def write_doc(results: dict[str, object], args: argparse.Namespace) -> None:
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({cpu}), Linux {platform.release()}, "
         f"Python {platform.python_version()}; upstream, gateway and load generator share the machine.",
         "",
-        f"**Added latency, concurrency 1** ({args.requests} sequential requests each way, one keep-alive "
-        "connection, aiohttp client):",
+        f"**Added latency, concurrency 1** ({args.requests} sequential requests each way, in alternating batches "
+        f"of {BATCH}, one keep-alive connection per batch, aiohttp client):",
         "",
         "| | p50 | p99 |",
         "|---|---|---|",
