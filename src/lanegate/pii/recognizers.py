@@ -43,16 +43,15 @@ class Rule:
     instead (:func:`_not_after`, :func:`_not_before`; :func:`_fenced` derives pattern and candidate from one body).
     A bounded rule is read from each span's start as far as a match starting in it could reach, so its candidate may
     be a prefix of the match, and may leave out the character before it where that costs the engine more than the
-    extra spans cost the detector. ``shortest`` is the fewest characters such a span has (what the validator needs).
-    With ``open_ended``, the candidate matches only the beginning of a match — the fence before it (:func:`_not_after`,
-    the same class as the pattern's lookbehind) and its first characters; the rest may be unbounded — and the
-    pattern is tried one character after where each candidate starts (and at the text's start), in order, passing
-    over starts inside the last match as ``finditer`` does. With ``gate``, the candidate
-    only tells whether the text may hold a match (the engine neither tracks where it starts nor reports it twice):
-    the rule then reads around its triggers, as it does without the engine. With ``at_trigger`` (a rule with
-    ``backscan`` and one trigger), the candidate ends where the trigger ends, and only that end is reported (no
-    start: the engine reads faster when it need not track one): the rule is tried from the backscan at each, as
-    without the engine. Rules without a candidate are found through their triggers.
+    extra spans cost the detector. With ``open_ended``, the candidate matches only the beginning of a match — the
+    fence before it (:func:`_not_after`, the same class as the pattern's lookbehind) and its first characters; the
+    rest may be unbounded — and the pattern is tried one character after where each candidate starts (and at the
+    text's start), in order, passing over starts inside the last match as ``finditer`` does. With ``gate``, the
+    candidate only tells whether the text may hold a match (the engine neither tracks where it starts nor reports
+    it twice): the rule then reads around its triggers, as it does without the engine. With ``at_trigger`` (a rule
+    with ``backscan`` and one trigger), the candidate ends where the trigger ends, and only that end is reported
+    (no start: the engine reads faster when it need not track one): the rule is tried from the backscan at each,
+    as without the engine. Rules without a candidate are found through their triggers.
     """
 
     entity: str
@@ -71,7 +70,6 @@ class Rule:
     window: tuple[int, int] | None = None  # with trigger words: read only this many chars before/after each
     backscan: re.Pattern[str] | None = None  # with window: a run of these chars before a trigger starts the match
     candidate: str | None = None
-    shortest: int = 0
     open_ended: bool = False  # the candidate matches how a match begins; the pattern is tried where it starts
     gate: bool = False  # the candidate says only whether to read around the triggers
     at_trigger: bool = False  # the candidate ends where a trigger does; the rule backscans from there
