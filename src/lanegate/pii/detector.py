@@ -172,15 +172,11 @@ class Detector:
     def _around_triggers(self, rule: Rule, body: str, lower: str) -> set[Finding]:
         """Matches of ``rule`` near its trigger words only (a window around each occurrence)."""
         assert rule.window is not None
+        occurrences = _occurrences(rule.trigger, lower)
         if rule.backscan is not None:
-            return self._from_backscan(rule, body, lower, _occurrences(rule.trigger, lower))
+            return self._from_backscan(rule, body, lower, [start for start, _ in occurrences])
         before, after = rule.window
-        regions: list[tuple[int, int]] = []
-        for trigger in rule.trigger:
-            position = lower.find(trigger)
-            while position >= 0:
-                regions.append((max(0, position - before), position + len(trigger) + after))
-                position = lower.find(trigger, position + 1)
+        regions = [(max(0, start - before), end + after) for start, end in occurrences]
         found: set[Finding] = set()
         for start, end in _merge(regions):
             found.update(self._apply(rule, body, lower, None, start, end))
@@ -274,15 +270,15 @@ class Detector:
         return Finding(rule.entity, start, end, score)
 
 
-def _occurrences(triggers: tuple[str, ...], lower: str) -> list[int]:
-    """Where each of ``triggers`` occurs in ``lower``, in order."""
-    positions = []
+def _occurrences(triggers: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each occurrence of each of ``triggers`` in ``lower``, in order."""
+    spans = []
     for trigger in triggers:
         position = lower.find(trigger)
         while position >= 0:
-            positions.append(position)
+            spans.append((position, position + len(trigger)))
             position = lower.find(trigger, position + 1)
-    return sorted(positions)
+    return sorted(spans)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
