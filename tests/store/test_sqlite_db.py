@@ -80,20 +80,6 @@ def test_batches_go_to_the_store_thread_when_a_commit_waits_for_the_disk(tmp_pat
     assert all(thread != threading.get_ident() for thread, _ in batches)
 
 
-def test_a_batch_that_cannot_be_written_fails_closed_for_every_record_in_it(tmp_path):
-    async def run():
-        store = SqliteStore(f"sqlite:///{tmp_path}/lane.db")
-        await store.open()
-        await store.append_decision(_record(0))
-        await store._run(lambda: store._conn().execute("DROP TABLE decisions"))
-        outcomes = await asyncio.gather(*[store.append_decision(_record(i)) for i in range(1, 4)],
-                                        return_exceptions=True)
-        await store.close()
-        return outcomes
-
-    assert all(isinstance(outcome, StoreUnavailable) for outcome in asyncio.run(run()))
-
-
 def test_a_lone_record_waits_for_the_store_thread_when_it_is_busy(tmp_path):
     async def run():
         store = SqliteStore(f"sqlite:///{tmp_path}/lane.db")
@@ -145,14 +131,17 @@ def test_records_are_queued_while_another_process_holds_the_write_lock(tmp_path,
     assert result == (True, count + 1, True)
 
 
-def test_a_lone_record_that_cannot_be_written_fails_closed(tmp_path):
+@pytest.mark.parametrize("count", [1, 3], ids=["lone", "batch"])
+def test_records_that_cannot_be_written_fail_closed(tmp_path, count):
     async def run():
         store = SqliteStore(f"sqlite:///{tmp_path}/lane.db")
         await store.open()
         await store.append_decision(_record(0), alone=True)
         await store._run(lambda: store._conn().execute("DROP TABLE decisions"))
-        with pytest.raises(StoreUnavailable):
-            await store.append_decision(_record(1), alone=True)
+        outcomes = await asyncio.gather(*[store.append_decision(_record(i), alone=count == 1)
+                                          for i in range(1, count + 1)], return_exceptions=True)
         await store.close()
+        return outcomes
 
-    asyncio.run(run())
+    outcomes = asyncio.run(run())
+    assert len(outcomes) == count and all(isinstance(outcome, StoreUnavailable) for outcome in outcomes)
