@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import time
 
 import pytest
 
@@ -82,3 +84,50 @@ def test_flush_returns_once_every_queued_line_is_written(stream):
     assert len(written) == 500 and written[-1].endswith("line 499")
     log.info("after the flush")
     assert _lines(stream)[-1].endswith("after the flush")
+
+
+def _written_after_a_pause(out: io.StringIO) -> list[str]:
+    """The lines written while the caller's thread sleeps (it lets the writer thread take the interpreter lock,
+    as a request's blocking store call does)."""
+    time.sleep(0.1)
+    return out.getvalue().splitlines()
+
+
+def test_an_info_line_logged_on_the_event_loop_waits_for_the_end_of_the_step(stream):
+    async def request() -> tuple[list[str], list[str]]:
+        logging.getLogger("lanegate.routing").info("provider selected", extra={"request_id": "req_1"})
+        during = _written_after_a_pause(stream)  # still inside the step that logged it
+        await asyncio.sleep(0)  # the step ends
+        logs.flush()
+        return during, stream.getvalue().splitlines()
+
+    during, after = asyncio.run(request())
+    assert during == []
+    assert len(after) == 1 and after[0].endswith("provider selected request_id=req_1")
+
+
+def test_a_warning_on_the_event_loop_is_written_at_once_after_the_lines_held_before_it(stream):
+    async def request() -> list[str]:
+        log = logging.getLogger("lanegate.pipeline")
+        log.info("first")
+        log.warning("second")
+        return _written_after_a_pause(stream)
+
+    assert [line.split(": ", 1)[1] for line in asyncio.run(request())] == ["first", "second"]
+
+
+def test_flush_on_the_event_loop_writes_the_lines_held_in_the_current_step(stream):
+    async def request() -> list[str]:
+        logging.getLogger("lanegate.pipeline").info("held")
+        logs.flush()
+        return stream.getvalue().splitlines()
+
+    assert [line.split(": ", 1)[1] for line in asyncio.run(request())] == ["held"]
+
+
+def test_stopping_the_writer_on_the_event_loop_writes_the_lines_held_in_the_current_step(stream):
+    async def request() -> list[str]:
+        logging.getLogger("lanegate.pipeline").info("held at the end")
+        return _lines(stream)  # stops the writer before the step ends
+
+    assert [line.split(": ", 1)[1] for line in asyncio.run(request())] == ["held at the end"]
