@@ -92,17 +92,22 @@ def _check(value: Any, path: str) -> None:
     raise NotCanonicalizable(f"{path}: {type(value).__name__} is not allowed in a record")
 
 
-def canonical(record: dict[str, Any]) -> bytes:
-    """The canonical JSON bytes of ``record``; :class:`NotCanonicalizable` names a value outside the subset."""
+def check_canonical(record: dict[str, Any]) -> None:
+    """Raise :class:`NotCanonicalizable`, naming the value, if ``record`` holds one outside the subset."""
     if not _valid(record):
         _check(record, "record")
         raise NotCanonicalizable("record: not canonicalizable")  # _check names the value; not reached
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    """The canonical JSON bytes of ``record``; :class:`NotCanonicalizable` names a value outside the subset."""
+    check_canonical(record)
     return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
 
 
 def seal(record: dict[str, Any], seq: int, prev: str) -> tuple[str, str]:
     """Place ``record`` at ``seq`` after ``prev``; return its canonical body and hash. ``record`` is one that
-    :func:`canonical` accepted (stores check each record when it arrives, not again here)."""
+    :func:`check_canonical` accepted (stores check each record when it arrives, not again here)."""
     body = orjson.dumps({**record, "seq": seq, "prev": prev}, option=orjson.OPT_SORT_KEYS)
     return body.decode("utf-8"), hashlib.sha256(body).hexdigest()
 

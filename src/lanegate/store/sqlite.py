@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from lanegate.audit.chain import GENESIS, canonical, seal
+from lanegate.audit.chain import GENESIS, check_canonical, seal
 from lanegate.evidence.merkle import leaf_hash
 from lanegate.store import sqlite_jobs, sqlite_ledger, sqlite_vault
 from lanegate.store.base import ApiKeyRecord, DecisionQuery, StoredDecision, StoreUnavailable
@@ -120,7 +120,7 @@ class SqliteStore:
     # -- decisions ---------------------------------------------------------------------------------------
 
     async def append_decision(self, record: dict[str, Any], *, alone: bool = False) -> StoredDecision:
-        canonical(record)  # reject a malformed record here, before it can fail a whole batch
+        check_canonical(record)  # reject a malformed record here, before it can fail a whole batch
         if alone and not self._pending and (self._flusher is None or self._flusher.done()):
             try:  # nothing else to commit with it: commit it here, without the hop to the store's thread
                 return self._db.run_here(lambda: self._append_batch([record]))[0]
@@ -193,7 +193,7 @@ class SqliteStore:
             if previous == sha256:
                 return None
             entry = record(previous)
-            canonical(entry)
+            check_canonical(entry)
             db.execute("INSERT OR REPLACE INTO lane_meta VALUES (?, ?)", (PACK_DIGEST, sha256))
             return self._append_rows(db, [entry])[0]
 
