@@ -50,17 +50,6 @@ def presidio() -> Callable[[str], int] | None:
     return analyze
 
 
-def timed(fn: Callable[[str], object], text: str, seconds: float) -> list[float]:
-    fn(text)
-    timings: list[float] = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(timings) < 5:
-        started = time.perf_counter()
-        fn(text)
-        timings.append(time.perf_counter() - started)
-    return timings
-
-
 SLICE = 0.05  # seconds each engine runs before the next one's turn (side_by_side)
 
 
@@ -111,8 +100,9 @@ def stream_costs(detector: Detector, seconds: float) -> list[str]:
             detector.detect(text)
             pending = text[-64:]
 
-    restore_us = statistics.median(timed(restore_all, "", seconds)) / len(chunks) * 1e6
-    scan_us = statistics.median(timed(scan_all, "", seconds)) / len(chunks) * 1e6
+    timings = side_by_side({"restore": restore_all, "scan": scan_all}, "", seconds)
+    restore_us = statistics.median(timings["restore"]) / len(chunks) * 1e6
+    scan_us = statistics.median(timings["scan"]) / len(chunks) * 1e6
     print(f"stream restore {restore_us:.1f} us/chunk, stream scan {scan_us:.1f} us/chunk")
     return [f"Streams ({len(chunks)} chunks of 8 characters, {len(values)} distinct tokens): restoring tokens "
             f"costs **{restore_us:.1f} µs per chunk** (target < 50 µs); scanning the answer "
