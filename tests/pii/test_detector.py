@@ -245,3 +245,10 @@ def test_streets_named_before_their_number_are_addresses(text, address, prefilte
     found = [value for entity, value in _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
              if entity == "STREET_ADDRESS"]
     assert found == ([address] if address else [])
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_number_laid_out_as_an_ssn_is_an_ssn_or_nothing_never_a_phone(prefilter):
+    text = "SSN 219-09-9999 (a published sample), SSN 536-22-8726, call 415-555-0188"
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [
+        ("US_SSN", "536-22-8726"), ("PHONE_NUMBER", "415-555-0188")]

@@ -78,10 +78,15 @@ def test_date_shaped_numbers_are_not_phones_and_dashed_numbers_are():
     assert v.phone("415-555-0188") and v.phone("(212) 555-0142") and v.phone("+44 20 7946 0958")
 
 
+def test_a_number_laid_out_as_a_us_ssn_is_not_a_phone():
+    assert not v.phone("219-09-9999") and not v.phone("078-05-1120") and not v.phone("911-89-1234 x12")
+    assert v.phone("219 09 9999") and v.phone("219-099-999") and v.phone("+1 219-09-9999")
+
+
 def _phone_as_documented(value: str) -> bool:
     """The phone rule written plainly: 7 to 15 digits (8 with a country code), not a date, a postal code or a
-    ZIP code with a house number, not a dotted address, not a bare run of fewer than ten digits, and more than
-    one distinct character once separators and the outer + ( ) are gone."""
+    ZIP code with a house number, not a dotted address, not a bare run of fewer than ten digits, not laid out as
+    a US SSN (ddd-dd-dddd), and more than one distinct character once separators and the outer + ( ) are gone."""
     number = re.sub(r"\s?(?:x|ext\.?)\s?\d+$", "", value, flags=re.IGNORECASE)
     count = sum(map(str.isdigit, number))
     if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
@@ -95,13 +100,15 @@ def _phone_as_documented(value: str) -> bool:
         return False
     if number.isdigit() and count < 10:
         return False
+    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", number):
+        return False
     return len(set(re.sub(r"[\s.\-/]", "", number).strip("+()"))) > 1
 
 
 @settings(max_examples=2000, deadline=None)
 @given(st.text("0123456789 -./()+xext\n\t", min_size=1, max_size=22)
        | st.lists(st.sampled_from(["+44", "(212)", "555", "0142", "-", " ", ".", "/", "12", "1985", "x12", " ext. 9",
-                                   "1111111", "00000", "-123", "\n", "\u00a0", "٤١٥", "\u2028x12"]),
+                                   "1111111", "00000", "-123", "219-09-", "9999", "\n", "\u00a0", "٤١٥", "\u2028x12"]),
                   max_size=8).map("".join))
 def test_the_phone_check_answers_as_its_rule_is_written(value):
     number = re.sub(r"\s?(?:x|ext\.?)\s?\d+$", "", value, flags=re.IGNORECASE)

@@ -169,10 +169,11 @@ _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d+$", re.IGNORECASE)
 
 
 def phone(value: str) -> bool:
-    """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date or a
-    dotted address, and not a single run of digits shorter than ten (a bare count or code). Its characters
-    are ASCII once an extension is set aside, as a match in normalised text has them (other scripts' digits
-    are folded before detection); anything else is not taken for a phone number."""
+    """A plausible phone number: 7 to 15 digits (8 to 15 with a country code), not shaped like a date, a dotted
+    address or a US social security number (``ddd-dd-dddd``: no numbering plan writes a phone number so; the SSN
+    rule decides about those), and not a single run of digits shorter than ten (a bare count or code). Its
+    characters are ASCII once an extension is set aside, as a match in normalised text has them (other scripts'
+    digits are folded before detection); anything else is not taken for a phone number."""
     number = _EXTENSION.sub("", value) if "x" in value or "X" in value else value
     if not number.isascii():  # the patterns' digits are ASCII in normalised text; anything else is not a phone
         return False
@@ -180,6 +181,8 @@ def phone(value: str) -> bool:
     others = data.translate(None, b"0123456789")
     count = len(data) - len(others)
     if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
+        return False
+    if count == 9 and len(data) == 11 and data[3] == data[6] == 45:  # ddd-dd-dddd (45: "-")
         return False
     if not others:  # a single run of digits
         return count >= 10 and data.count(data[:1]) != count
