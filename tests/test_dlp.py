@@ -55,3 +55,11 @@ def test_patterns_that_cannot_share_one_pass_are_still_each_found(patterns):
     text = "EMP-123456 CASE-2024 a.b XYZ RST axb"
     found = {text[m.start : m.end] for m in rules.find(text)}
     assert found == ({"EMP-123456", "CASE-2024"} if "ABC" in patterns else {"a.b", "XYZ", "RST"})
+
+
+@pytest.mark.parametrize("patterns", [["EMP-[0-9]{6}"], ["EMP-[0-9]{6}", "ABC", "DEF", "GHI"]])
+@pytest.mark.parametrize("text", ["ref EMP-123456 ok", "Café — EMP-123456 ñ", "日本語 EMP-123456",
+                                  "ref EMP-12\u200b3456"])
+def test_matches_index_the_text_as_given_whatever_its_script(patterns, text):
+    [match] = DlpRules(DlpFilterOptions(detect_patterns=patterns)).find(text)
+    assert text[match.start : match.end].replace("\u200b", "") == "EMP-123456"
