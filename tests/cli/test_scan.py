@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lanegate.cli import app
-from lanegate.cli.scan import scan_text, steps
+from lanegate.cli.scan import Summary, scan_lines, scan_text, steps
 from lanegate.config import load_config
 from lanegate.dlp import DlpRules
 from lanegate.pii.operators import apply
@@ -49,6 +49,33 @@ def test_jsonl_reports_offsets_into_the_input_and_the_text_as_sent(tmp_path):
     assert lines[0]["text"][5:21] == "jane@example.com"
     assert second == {"findings": [], "text": "nothing here"}
     assert third["text"] is None and third["blocked"] == ["US_SSN"]
+    assert result.stderr.strip() == "3 line(s) scanned: 2 with findings, 1 refused"
+
+
+def test_jsonl_results_are_written_as_each_line_is_read(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_pack())
+    [stage] = steps(load_config(tmp_path).lanes["eu"])
+    events: list[str] = []
+
+    def lines():
+        for number in range(3):
+            events.append(f"read {number}")
+            yield orjson.dumps({"text": f"mail user{number}@example.com"}).decode() + "\n"
+
+    summary = Summary()
+    scan_lines([stage], lines(), lambda line: events.append(f"wrote {orjson.loads(line)['text']}"), summary)
+    assert events == ["read 0", "wrote mail [EMAIL_ADDRESS]", "read 1", "wrote mail [EMAIL_ADDRESS]", "read 2",
+                      "wrote mail [EMAIL_ADDRESS]"]
+    assert (summary.lines, summary.found, summary.refused) == (3, 3, 0)
+
+
+def test_a_file_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_pack())
+    sample = tmp_path / "latin1.txt"
+    sample.write_bytes("Café 4111 1111 1111 1111".encode("latin-1"))
+    for mode in ([], ["--jsonl"]):
+        result = _run("scan", str(sample), "--config", str(tmp_path), *mode)
+        assert result.exit_code == 2 and f"{sample}: not UTF-8 text" in result.stderr.replace("\n", "")
 
 
 def test_plain_and_json_output_and_a_file_argument(tmp_path):

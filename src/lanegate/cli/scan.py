@@ -7,14 +7,15 @@ are reported with offsets into the text as given, whichever stage found them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import orjson
 import typer
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lanegate.cli.common import ConfigOption, err, lane_or_exit, load_or_exit, out, with_store
@@ -150,6 +151,73 @@ def scan_text(stages: list[Step], text: str) -> dict[str, Any]:
     return result
 
 
+class BadLine(ValueError):
+    """A line of ``--jsonl`` input that is not a JSON object with a string ``text``."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"line {number}")
+        self.number = number
+
+
+@dataclass
+class Summary:
+    """What a ``--jsonl`` scan went through: lines scanned, lines with findings, lines refused."""
+
+    lines: int = 0
+    found: int = 0
+    refused: int = 0
+
+
+def scan_lines(stages: list[Step], lines: Iterable[str], write: Callable[[str], object], summary: Summary) -> None:
+    """Scan the ``text`` of each JSON line of ``lines`` (blank lines are passed over) and ``write`` each result
+    as a line, as it is made: input of any length streams through in constant memory."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            text = orjson.loads(line)["text"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise BadLine(number) from None
+        if not isinstance(text, str):
+            raise BadLine(number)
+        result = scan_text(stages, text)
+        summary.lines += 1
+        summary.found += bool(result["findings"])
+        summary.refused += result["text"] is None
+        write(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE).decode())
+
+
+PROGRESS_EVERY = 1000  # lines between two updates of the progress line
+
+
+def _scan_stream(stages: list[Step], stream: TextIO) -> Summary:
+    """Scan ``stream`` line by line to standard output, with a progress line on a terminal's standard error."""
+    summary = Summary()
+    # the results go to standard output as they are, never through the progress display (which would
+    # otherwise take over standard output while it shows)
+    with Progress(TextColumn("scanning: {task.completed:,} line(s)"), TimeElapsedColumn(), console=err,
+                  transient=True, disable=not err.is_terminal, redirect_stdout=False, redirect_stderr=False) as bar:
+        task = bar.add_task("scan", total=None)
+
+        def lines() -> Iterator[str]:
+            for count, line in enumerate(stream, 1):
+                yield line
+                if count % PROGRESS_EVERY == 0:
+                    bar.update(task, completed=count)
+
+        scan_lines(stages, lines(), sys.stdout.write, summary)
+    sys.stdout.flush()
+    return summary
+
+
+def _input_problem(source: str, exc: OSError | UnicodeDecodeError | BadLine) -> str:
+    if isinstance(exc, BadLine):
+        return f"line {exc.number}: expected a JSON object with a string 'text'"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{source}: not UTF-8 text ({exc.reason})"
+    return f"{source}: {exc.strerror}"
+
+
 def scan(
     source: Annotated[str, typer.Argument(metavar="FILE|-", help="Text to scan; '-' (default) reads stdin.")] = "-",
     config: ConfigOption = None,
@@ -169,26 +237,17 @@ def scan(
         lane = next(iter(loaded.lanes))
     stages = steps(lane_or_exit(loaded, lane))
     try:
-        data = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        err.print(f"[red]error:[/] {source}: {exc.strerror}")
+        with contextlib.nullcontext(sys.stdin) if source == "-" else open(source, encoding="utf-8") as stream:
+            if jsonl:
+                summary = _scan_stream(stages, stream)
+            else:
+                data = stream.read()
+    except (OSError, UnicodeDecodeError, BadLine) as exc:
+        err.print(f"[red]error:[/] {_input_problem(source, exc)}")
         raise typer.Exit(2) from None
     if jsonl:
-        blocked = False
-        for number, line in enumerate(data.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                text = orjson.loads(line)["text"]
-                if not isinstance(text, str):
-                    raise TypeError
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                err.print(f"[red]error:[/] line {number}: expected a JSON object with a string 'text'")
-                raise typer.Exit(2) from None
-            result = scan_text(stages, text)
-            blocked |= result["text"] is None
-            out.print(orjson.dumps(result).decode(), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(3 if blocked else 0)
+        err.print(f"{summary.lines} line(s) scanned: {summary.found} with findings, {summary.refused} refused")
+        raise typer.Exit(3 if summary.refused else 0)
     result = scan_text(stages, data)
     if as_json:
         out.print(orjson.dumps(result).decode(), markup=False, soft_wrap=True)
