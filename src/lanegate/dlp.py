@@ -26,6 +26,7 @@ RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused
 # a 2-core EPYC VM), and each pattern runs on its own only where that pass found something. Fewer patterns
 # are cheaper one by one: RE2 skips ahead to a pattern's literal prefix, which an alternation loses.
 ONE_PASS_FROM = 4
+ONE_PASS_MAX_MEMORY = 64 << 20  # bytes for that pass's program (and the DFA states RE2 keeps), at most
 MARKER = "[REDACTED:DLP]"
 
 
@@ -70,8 +71,8 @@ def compile_patterns(patterns: list[str]) -> list[Any]:
 def _one_pass(patterns: list[str], compiled: list[Any]) -> Any | None:
     """One RE2 program that finds whether any of ``patterns`` (``compiled``: each on its own) matches, or
     ``None`` where that would not help (fewer than :data:`ONE_PASS_FROM` patterns) or RE2 cannot build it
-    (duplicate group names, or more memory than the patterns' budgets together). Each pattern is a group of its
-    own, so inline flags such as ``(?i)`` stay its own; as capturing groups, the program must hold one group
+    within the patterns' budgets together, nor within :data:`ONE_PASS_MAX_MEMORY`. Each pattern is a group of
+    its own, so inline flags such as ``(?i)`` stay its own; as capturing groups, the program must hold one group
     per pattern besides the patterns' own, or it is not used (nothing a pattern holds has read past its end).
     RE2 answers a search in one pass over the text whatever the number of alternatives, and falls back from its
     DFA to its NFA rather than give up, so "no match" is always a true answer."""
@@ -79,7 +80,7 @@ def _one_pass(patterns: list[str], compiled: list[Any]) -> Any | None:
         return None
     options = re2.Options()
     options.log_errors = False
-    options.max_mem = RE2_MAX_MEMORY * len(patterns)
+    options.max_mem = min(RE2_MAX_MEMORY * len(patterns), ONE_PASS_MAX_MEMORY)
     try:
         grouped = re2.compile("|".join(f"({pattern})" for pattern in patterns), options=options)
         if grouped.groups != len(patterns) + sum(p.groups for p in compiled):
