@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -67,6 +70,20 @@ def test_jsonl_results_are_written_as_each_line_is_read(tmp_path):
     assert events == ["read 0", "wrote mail [EMAIL_ADDRESS]", "read 1", "wrote mail [EMAIL_ADDRESS]", "read 2",
                       "wrote mail [EMAIL_ADDRESS]"]
     assert (summary.lines, summary.found, summary.refused) == (3, 3, 0)
+
+
+def test_a_reader_that_goes_away_ends_the_scan_quietly(tmp_path):
+    (tmp_path / "eu.yaml").write_text(_pack())
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(orjson.dumps({"text": f"mail user{i}@example.com"}).decode() + "\n"
+                             for i in range(200_000)))
+    scan = subprocess.Popen([sys.executable, "-m", "lanegate", "scan", "--config", str(tmp_path), "--jsonl",
+                             str(cases)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert scan.stdout is not None and scan.stderr is not None
+    assert orjson.loads(scan.stdout.readline())["text"] == "mail [EMAIL_ADDRESS]"
+    scan.stdout.close()  # as `| head -1` does
+    assert scan.wait(timeout=60) == 1
+    assert scan.stderr.read() == b""
 
 
 def test_a_file_that_is_not_utf8_is_an_error_naming_it(tmp_path):

@@ -8,6 +8,7 @@ are reported with offsets into the text as given, whichever stage found them.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -205,9 +206,19 @@ def _scan_stream(stages: list[Step], stream: TextIO) -> Summary:
                 if count % PROGRESS_EVERY == 0:
                     bar.update(task, completed=count)
 
-        scan_lines(stages, lines(), sys.stdout.write, summary)
-    sys.stdout.flush()
+        try:
+            scan_lines(stages, lines(), sys.stdout.write, summary)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`| head`): stop there, quietly
+            _drop_stdout()
+            raise typer.Exit(1) from None
     return summary
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so that flushing it at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _input_problem(source: str, exc: OSError | UnicodeDecodeError | BadLine) -> str:
