@@ -47,6 +47,17 @@ def test_redact_replaces_every_match_and_fuzzy_terms_tolerate_small_edits(gatewa
     assert sent == ("[REDACTED:DLP] asked about an [REDACTED:DLP] and an [REDACTED:DLP]; [REDACTED:DLP] too")
 
 
+def test_a_pack_of_many_patterns_names_the_one_that_matched_and_passes_clean_text(gateway, upstream):
+    eu = upstream("eu")
+    patterns = [f"PRJ{n}-[0-9]{{4}}" for n in range(12)]  # enough to be searched in one pass
+    client = gateway({"eu": _pack(eu.url, detect_patterns=patterns)}).client("eu")
+    assert client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "PRJ-1234"}]).choices
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "see PRJ7-0042"}])
+    assert caught.value.body["rules"] == ["pattern[7]"]
+    assert [r["content"] for m in eu.fake.requests() for r in m.json()["messages"]] == ["PRJ-1234"]
+
+
 def test_matching_without_fuzzing_is_exact_but_case_and_accent_insensitive():
     rules = DlpRules(DlpFilterOptions(blocked_terms=["outside region transfer"]))
     assert [m.rule for m in rules.find("An OUTSIDE RÉGION Transfer.")] == ["term"]
