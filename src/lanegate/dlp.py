@@ -113,6 +113,7 @@ class DlpRules:
         self._patterns = compile_patterns(options.detect_patterns)
         self._any_pattern = _one_pass(options.detect_patterns, self._patterns)
         self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
+        self._term_words = [term.split(" ") for term in self._terms]
         # a window within max_distance edits of a term has at least this partial_ratio with the text
         self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
 
@@ -152,9 +153,11 @@ class DlpRules:
     def _find_terms(self, text: str) -> list[DlpMatch]:
         folded, origin = fold(text)
         fuzzy = self.options.fuzzy_matching
-        candidates = [i for i, term in enumerate(self._terms)
-                      if (fuzz.partial_ratio(term, folded, score_cutoff=self._cutoffs[i]) if fuzzy
-                          else all(word in folded for word in term.split(" ")))]
+        if fuzzy:
+            candidates = [i for i, term in enumerate(self._terms)
+                          if fuzz.partial_ratio(term, folded, score_cutoff=self._cutoffs[i])]
+        else:  # every word of the term somewhere in the text (looked for by C loops: no generator per term)
+            candidates = [i for i, words in enumerate(self._term_words) if all(map(folded.__contains__, words))]
         if not candidates:
             return []
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
