@@ -8,6 +8,10 @@ see the same machine state.
   its threads, from ``/proc``); then once each with two workers.
 
 The prompt (the same ~900 bytes as ``overhead.py``) holds one email address, which the full chain redacts.
+Each request's user message ends with a serial number of its own, so that no two are alike: the content
+stages remember what a caller sent (a conversation's history is not inspected again each turn), and the
+same message every time would measure only that. The system prompt, the same in every request, is
+remembered, as it would be in use.
 Writes the figures into docs/benchmarks.md between the ``content-stages`` markers. Run:
 ``python bench/content_stages.py``.
 """
@@ -75,7 +79,7 @@ def main() -> None:
         urls = {"direct": (f"http://127.0.0.1:{up_port}/v1/chat/completions", json)}
         urls |= {name: (url, {**json, "authorization": f"Bearer {configs[name][1]}"})
                  for name, (_, url) in gateways.items()}
-        c1 = alternating(urls, args.requests)
+        c1 = alternating(urls, args.requests, vary=True)
         direct = percentile(c1["direct"], 0.5)
         rows = {name: [f"{percentile(c1[name], 0.5):,.0f} µs", f"{percentile(c1[name], 0.5) - direct:,.0f} µs",
                        f"{percentile(c1[name], 0.99):,.0f} µs"] for name in CHAINS}
@@ -87,7 +91,7 @@ def main() -> None:
         for _ in range(2):
             for name, (process, url) in gateways.items():
                 before = _cpu_seconds(process.pid)
-                rate, _, errors = run_wrk(url, configs[name][1], args.seconds)
+                rate, _, errors = run_wrk(url, configs[name][1], args.seconds, vary=True)
                 cpu = (_cpu_seconds(process.pid) - before) / max(1.0, rate * args.seconds) * 1e6
                 rates[name].append(rate)
                 cpus[name].append(cpu)
@@ -98,7 +102,7 @@ def main() -> None:
             processes.remove(process)
             port = free_port()
             processes.append(start_gateway(configs[name][0], port, 2))
-            rate, _, _ = run_wrk(gateway_url(port), configs[name][1], args.seconds)
+            rate, _, _ = run_wrk(gateway_url(port), configs[name][1], args.seconds, vary=True)
             two_workers[name] = rate
             print(f"c=64 {name}, 2 workers: {rate:,.0f} req/s")
         lines = [

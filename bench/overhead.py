@@ -98,13 +98,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def sequential(url: str, headers: dict[str, str], count: int) -> list[float]:
+_USER_END = b'example.com."}]}'  # how the user message of BODY ends
+
+
+def body(serial: str | None = None) -> bytes:
+    """BODY, or with ``serial`` a BODY whose user message ends with it: no two requests alike, as a memo of
+    the texts a caller sent (the content stages keep one) would otherwise answer every request after the first."""
+    return BODY if serial is None else BODY.replace(_USER_END, b'example.com. Ticket ' + serial.encode() + b'."}]}')
+
+
+async def sequential(url: str, headers: dict[str, str], count: int, vary: bool = False) -> list[float]:
     timings = []
     connector = aiohttp.TCPConnector(limit=1)
+    run = f"{os.getpid()}-{time.monotonic_ns()}"
     async with aiohttp.ClientSession(connector=connector) as session:
         for index in range(count + count // 10):
+            data = body(f"{run}-{index}") if vary else BODY
             started = time.perf_counter()
-            async with session.post(url, data=BODY, headers=headers) as response:
+            async with session.post(url, data=data, headers=headers) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"{url}: HTTP {response.status}: {(await response.read())[:200]!r}")
@@ -116,18 +127,33 @@ async def sequential(url: str, headers: dict[str, str], count: int) -> list[floa
 BATCH = 200  # requests per side before the next side's turn at c=1
 
 
-def alternating(urls: dict[str, tuple[str, dict[str, str]]], count: int) -> dict[str, list[float]]:
+def alternating(urls: dict[str, tuple[str, dict[str, str]]], count: int, vary: bool = False) -> dict[str, list[float]]:
     """``count`` sequential requests to each of ``urls``, in batches taken in turn, so that every side sees
-    the same machine state (this machine's speed moves within minutes)."""
+    the same machine state (this machine's speed moves within minutes); ``vary``: no two bodies alike."""
     timings: dict[str, list[float]] = {name: [] for name in urls}
     while any(len(values) < count for values in timings.values()):
         for name, (url, headers) in urls.items():
-            timings[name] += asyncio.run(sequential(url, headers, BATCH))
+            timings[name] += asyncio.run(sequential(url, headers, BATCH, vary))
     return timings
 
 
-def run_wrk(url: str, key: str, seconds: int) -> tuple[float, float, int]:
+def run_wrk(url: str, key: str, seconds: int, vary: bool = False) -> tuple[float, float, int]:
+    """Requests/s, p99 (ms) and non-2xx responses of ``wrk`` at c=64; ``vary``: no two bodies alike."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
+    before, after = body("\x00").decode().split("\x00")
+    varying = textwrap.dedent(f"""
+        local threads = 0
+        function setup(thread)
+          threads = threads + 1
+          thread:set("tid", threads)
+        end
+        local count = 0
+        function request()
+          count = count + 1
+          local text = [==[{before}]==] .. "{os.getpid()}-{time.monotonic_ns()}-" .. tid .. "-" .. count
+          return wrk.format(nil, nil, nil, text .. [==[{after}]==])
+        end
+    """) if vary else ""
     script.write_text(textwrap.dedent(f"""
         wrk.method = "POST"
         wrk.body = [==[{BODY.decode()}]==]
@@ -136,7 +162,7 @@ def run_wrk(url: str, key: str, seconds: int) -> tuple[float, float, int]:
         done = function(summary, latency, requests)
           io.write(string.format("NON2XX %d\\n", summary.errors.status))
         end
-    """))
+    """) + varying)
     out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -142,7 +143,7 @@ class DlpRules:
         return kept
 
     @staticmethod
-    def redact(text: str, matches: list[DlpMatch], end: int | None = None) -> str:
+    def redact(text: str, matches: Sequence[DlpMatch], end: int | None = None) -> str:
         """``text[:end]`` with each of ``matches`` (sorted, within it) replaced by :data:`MARKER`."""
         pieces, position = [], 0
         for match in matches:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lanegate.pii.entities import Finding
@@ -60,7 +60,7 @@ def _replacement(entity: str, value: str, action: str, settings: OperatorSetting
     return f"[{entity}]" if settings.marker == "label" else FIXED_MARKER
 
 
-def apply(text: str, findings: list[Finding], settings: OperatorSettings,
+def apply(text: str, findings: Sequence[Finding], settings: OperatorSettings,
           tokens: Mapping[tuple[str, str], str] | None = None) -> Outcome:
     """Rewrite ``text`` for ``findings`` (sorted, not overlapping). Values whose action is ``block`` are named
     in ``blocked`` and left in place: the caller refuses the request instead of sending anything. ``tokens``

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import Counter
 
 from lanegate.config.models import DlpFilterOptions
-from lanegate.dlp import DlpRules
+from lanegate.dlp import DlpMatch, DlpRules
 from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
+from lanegate.policy.memo import Memo, caller_of
 from lanegate.policy.texts import request_texts
 
 
@@ -19,11 +20,13 @@ class DlpFilterStage:
     def __init__(self, options: DlpFilterOptions) -> None:
         self.rules = DlpRules(options)
         self._options = options
+        self.memo: Memo[tuple[DlpMatch, ...]] = Memo()  # a conversation's history is not read again each turn
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         matched: Counter[str] = Counter()
+        caller = caller_of(exchange)
         for text, put in request_texts(exchange):
-            found = self.rules.find(text)
+            found = self.memo.get(caller, text, self._find)
             if not found:
                 continue
             matched.update(m.label for m in found)
@@ -37,3 +40,6 @@ class DlpFilterStage:
                           f"{', '.join(rules)}).", type="permission_error", code="dlp_blocked",
                           extra={"rules": rules}, record=detail)
         return StageOutcome(self.name, "continue", detail)
+
+    def _find(self, text: str) -> tuple[DlpMatch, ...]:
+        return tuple(self.rules.find(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lanegate.config.models import PiiDetectorOptions
@@ -22,6 +22,7 @@ from lanegate.pii.entities import Finding
 from lanegate.pii.ner import load_model
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.pii.vault import TokenVault
+from lanegate.policy.memo import Memo, caller_of
 from lanegate.policy.texts import request_texts
 
 
@@ -40,6 +41,7 @@ class PiiDetectorStage:
         self._vault = vault
         self._settings: OperatorSettings | None = None
         self._tokenizes = options.action == "tokenize" or "tokenize" in options.entities.values()
+        self.memo: Memo[tuple[Finding, ...]] = Memo()
 
     def settings(self) -> OperatorSettings:
         """The operators' settings, kept once the lane's secret has been read (the store is open)."""
@@ -56,10 +58,11 @@ class PiiDetectorStage:
         settings = self.settings()
         found: Counter[str] = Counter()
         texts = list(request_texts(exchange))
+        caller = caller_of(exchange)
         if self.detector.model is None:
-            detected = self._detect(texts)
+            detected = self._detect(caller, texts)
         else:  # a model takes milliseconds: keep the event loop free for other requests meanwhile
-            detected = await asyncio.to_thread(self._detect, texts)
+            detected = await asyncio.to_thread(self._detect, caller, texts)
         blocked = {f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
         tokens = await self._tokenize(exchange, detected, settings) if self._tokenizes and not blocked else {}
         for text, put, findings in detected:
@@ -81,10 +84,15 @@ class PiiDetectorStage:
             detail["tokenized"] = len(tokens)
         return StageOutcome(self.name, "continue", detail)
 
-    def _detect(self, texts: list[tuple[str, Any]]) -> list[tuple[str, Any, list[Finding]]]:
-        return [(text, put, findings) for text, put in texts if (findings := self.detector.detect(text))]
+    def _detect(self, caller: str, texts: list[tuple[str, Any]]) -> list[tuple[str, Any, Sequence[Finding]]]:
+        """Each text with its findings (those without any left out); a text the caller sent recently — a
+        conversation's history, sent again with each turn — is not inspected again (:mod:`~lanegate.policy.memo`)."""
+        return [(text, put, findings) for text, put in texts if (findings := self.memo.get(caller, text, self._find))]
 
-    async def _tokenize(self, exchange: Exchange, detected: list[tuple[str, Any, list[Finding]]],
+    def _find(self, text: str) -> tuple[Finding, ...]:
+        return tuple(self.detector.detect(text))
+
+    async def _tokenize(self, exchange: Exchange, detected: list[tuple[str, Any, Sequence[Finding]]],
                         settings: OperatorSettings) -> dict[tuple[str, str], str]:
         """Tokens for every value whose action is tokenize, from the lane's vault (one transaction)."""
         wanted = list(dict.fromkeys((f.entity, text[f.start : f.end]) for text, _, findings in detected
