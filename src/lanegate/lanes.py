@@ -28,6 +28,7 @@ from lanegate.ledger.signing import ensure_key, sign_checkpoint
 from lanegate.metrics import Metrics
 from lanegate.pii.vault import TokenVault, parse_key
 from lanegate.policy.chain import build_request_stages, build_response_stages
+from lanegate.policy.memo import SIZE
 from lanegate.policy.stage import RequestStage, ResponseStage
 from lanegate.routing.breaker import CircuitBreaker
 from lanegate.routing.planner import ComplianceTable
@@ -144,14 +145,15 @@ class Lane:
     """One generation of a lane's configuration, with the services it runs on."""
 
     def __init__(self, config: LaneConfig, services: LaneServices, breaker: BreakerSettings,
-                 response_stages: list[ResponseStage] | None = None, previous: Lane | None = None) -> None:
+                 response_stages: list[ResponseStage] | None = None, previous: Lane | None = None,
+                 memo_entries: int = SIZE) -> None:
         self.config = config
         self.name = config.name
         self.services = services
         self.store = services.store
         self.vault: TokenVault | None = None
         self.request_stages: list[RequestStage] = build_request_stages(config, lambda: services.pii_key,
-                                                                       lambda: self.vault)
+                                                                       lambda: self.vault, memo_entries)
         self.response_stages: list[ResponseStage] = [*(response_stages or []),
                                                      *build_response_stages(config, self.request_stages)]
         self.compliance = ComplianceTable(config)

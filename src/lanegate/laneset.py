@@ -95,7 +95,7 @@ class LaneSet(Mapping[str, Lane]):
 
     def _generation(self, config: LaneConfig, services: LaneServices, previous: Lane | None) -> Lane:
         return Lane(config, services, self._settings.circuit_breaker, self._response_stages.get(config.name),
-                    previous)
+                    previous, self._settings.content_memo_entries)
 
     async def start(self) -> None:
         """Resolve credentials, open every lane, and record each lane's pack if it is not the one in force."""

@@ -159,6 +159,13 @@ def test_gateway_settings_file_sets_limits_and_data_dir(tmp_path):
     assert config.lanes["eu-cross-border-guard"].store_url == "sqlite:////var/lib/lanegate/eu-cross-border-guard.db"
 
 
+def test_the_content_memo_size_is_a_count_the_default_4096(tmp_path):
+    _write(tmp_path, "pack:" + EXAMPLE.split("pack:", 1)[1])
+    assert load_config(tmp_path).settings.content_memo_entries == 4096
+    _write(tmp_path, "gateway:\n  content_memo_entries: -1\n", "gateway.yaml")
+    assert any("gateway.content_memo_entries" in e for e in _errors(tmp_path))
+
+
 def test_duplicate_target_ids_and_bad_store_url(tmp_path):
     duplicated = EXAMPLE.replace("providers:\n  targets:\n", "providers:\n  targets:\n" + EXAMPLE.split(
         "  targets:\n", 1)[1].split("policies:")[0])

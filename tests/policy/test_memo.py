@@ -10,9 +10,11 @@ from lanegate.config.models import DlpFilterOptions, PiiDetectorOptions
 from lanegate.exchange import Exchange
 from lanegate.identity.keys import Principal
 from lanegate.ingress.schemas import parse_chat
+from lanegate.pii import Detector
 from lanegate.policy.dlp_stage import DlpFilterStage
 from lanegate.policy.memo import Memo
 from lanegate.policy.pii_stage import PiiDetectorStage
+from tests.packs import pack, target
 
 HELLO, WORLD = "hello", "world"
 
@@ -92,3 +94,22 @@ def test_a_conversations_history_is_read_once_and_rewritten_every_turn(make_stag
     assert inspected == [first, second, first]  # the second turn reads only its new message; bob is read anew
     for turn in turns:
         assert all("jane@example.com" not in m.content for m in turn.chat.messages)
+
+
+@pytest.mark.parametrize(("settings", "read"), [(None, 3), ("gateway:\n  content_memo_entries: 0\n", 4)])
+def test_the_gateway_reads_a_conversations_history_once_unless_set_not_to(settings, read, gateway, upstream,
+                                                                          monkeypatch):
+    detect = Detector.detect
+    texts: list[str] = []
+    monkeypatch.setattr(Detector, "detect", lambda self, text: texts.append(text) or detect(self, text))
+    eu = upstream("eu")
+    lane = pack("eu", ["eu-central-1"], [target("eu-a", eu.url, "eu-central-1")],
+                chain=["pii-detector", "data-routing-policy", "audit-logger"], stages={"pii-detector": {}})
+    client = gateway({"eu": lane}, settings).client("eu")
+    first = {"role": "user", "content": "mail jane@example.com"}
+    client.chat.completions.create(model="chat", messages=[first])
+    client.chat.completions.create(model="chat", messages=[first, {"role": "assistant", "content": "noted"},
+                                                           {"role": "user", "content": "and bob@example.com"}])
+    assert len(texts) == read  # turn 2 sends three texts; with the memo, the first was read at turn 1
+    sent = [[m["content"] for m in r.json()["messages"]] for r in eu.fake.requests()]
+    assert sent == [["mail [EMAIL_ADDRESS]"], ["mail [EMAIL_ADDRESS]", "noted", "and [EMAIL_ADDRESS]"]]

@@ -388,6 +388,7 @@ class GatewaySettings(_Strict):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     key_cache_seconds: float = Field(default=2.0, ge=0)
+    content_memo_entries: int = Field(default=4096, ge=0)
     checkpoint_seconds: float = Field(default=60.0, gt=0)
     sink_poll_seconds: float = Field(default=1.0, gt=0)
     config_poll_seconds: float = Field(default=2.0, gt=0)

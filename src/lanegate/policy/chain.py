@@ -10,6 +10,7 @@ from lanegate.errors import Refusal, server_error
 from lanegate.exchange import Exchange, StageOutcome
 from lanegate.pii.vault import TokenVault
 from lanegate.policy.dlp_stage import DlpFilterStage
+from lanegate.policy.memo import SIZE
 from lanegate.policy.output_stage import DlpScanner, OutputScanStage, PiiScanner
 from lanegate.policy.pii_stage import PiiDetectorStage
 from lanegate.policy.restore_stage import TokenRestoreStage
@@ -20,10 +21,11 @@ log = logging.getLogger("lanegate.policy")
 
 
 def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes],
-                         vault: Callable[[], TokenVault | None]) -> list[RequestStage]:
+                         vault: Callable[[], TokenVault | None], memo_entries: int = SIZE) -> list[RequestStage]:
     """The request stages of ``lane`` in chain order. The loader has already refused unknown stages.
     ``hash_key`` gives the lane secret the ``hash`` operator uses (read when the lane's store is open) and
-    ``vault`` the lane's token vault (built when its key is read)."""
+    ``vault`` the lane's token vault (built when its key is read); ``memo_entries`` is the size of each content
+    stage's memo of what callers sent (:mod:`~lanegate.policy.memo`; 0: none)."""
     stages: list[RequestStage] = []
     for name in lane.chain:
         if name == "data-routing-policy":
@@ -31,10 +33,10 @@ def build_request_stages(lane: LaneConfig, hash_key: Callable[[], bytes],
             stages.append(DataRoutingStage(lane.routing))
         elif name == "pii-detector":
             assert lane.pii is not None
-            stages.append(PiiDetectorStage(lane.pii, hash_key, vault))
+            stages.append(PiiDetectorStage(lane.pii, hash_key, vault, memo_entries))
         elif name == "dlp-filter":
             assert lane.dlp is not None
-            stages.append(DlpFilterStage(lane.dlp))
+            stages.append(DlpFilterStage(lane.dlp, memo_entries))
         elif name == "audit-logger":
             stages.append(AuditLoggerStage())
         else:  # pragma: no cover - the loader refuses these; refuse again rather than skip

@@ -10,17 +10,17 @@ from lanegate.config.models import DlpFilterOptions
 from lanegate.dlp import DlpMatch, DlpRules
 from lanegate.errors import Refusal
 from lanegate.exchange import Exchange, StageOutcome
-from lanegate.policy.memo import Memo, caller_of
+from lanegate.policy.memo import SIZE, Memo, caller_of
 from lanegate.policy.texts import request_texts
 
 
 class DlpFilterStage:
     name = "dlp-filter"
 
-    def __init__(self, options: DlpFilterOptions) -> None:
+    def __init__(self, options: DlpFilterOptions, memo_entries: int = SIZE) -> None:
         self.rules = DlpRules(options)
         self._options = options
-        self.memo: Memo[tuple[DlpMatch, ...]] = Memo()  # a conversation's history is not read again each turn
+        self.memo: Memo[tuple[DlpMatch, ...]] = Memo(memo_entries)  # a conversation's history is read once
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         matched: Counter[str] = Counter()

@@ -22,7 +22,7 @@ from lanegate.pii.entities import Finding
 from lanegate.pii.ner import load_model
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.pii.vault import TokenVault
-from lanegate.policy.memo import Memo, caller_of
+from lanegate.policy.memo import SIZE, Memo, caller_of
 from lanegate.policy.texts import request_texts
 
 
@@ -30,7 +30,7 @@ class PiiDetectorStage:
     name = "pii-detector"
 
     def __init__(self, options: PiiDetectorOptions, hash_key: Callable[[], bytes],
-                 vault: Callable[[], TokenVault | None] = lambda: None) -> None:
+                 vault: Callable[[], TokenVault | None] = lambda: None, memo_entries: int = SIZE) -> None:
         entities = (DEFAULT_ENTITIES + (HEALTHCARE_ENTITIES if options.healthcare_mode else ())
                     + (PCI_ENTITIES if options.pci_mode else ()))
         model = (load_model(options.ner.backend, options.ner.model, frozenset(options.ner.entities))
@@ -41,7 +41,7 @@ class PiiDetectorStage:
         self._vault = vault
         self._settings: OperatorSettings | None = None
         self._tokenizes = options.action == "tokenize" or "tokenize" in options.entities.values()
-        self.memo: Memo[tuple[Finding, ...]] = Memo()
+        self.memo: Memo[tuple[Finding, ...]] = Memo(memo_entries)
 
     def settings(self) -> OperatorSettings:
         """The operators' settings, kept once the lane's secret has been read (the store is open)."""
