@@ -1,7 +1,7 @@
 """What a content stage found in the texts a caller sent recently, so that what a conversation sends again
 with every turn — its system prompt, its whole history — is inspected once per process, not once per turn.
 
-Entries are keyed by a SHA-256 digest of a random secret of the process, the caller and the text: the memo
+Entries are keyed by a SHA-256 digest of a random secret of the memo's own, the caller and the text: the memo
 holds no text, and its keys confirm no guess without that secret (which never leaves the process). Values are
 what the stage found (types, offsets, scores — never a value). Each caller has its own entries, so how fast a
 text is answered tells a caller nothing about what another caller sent.
