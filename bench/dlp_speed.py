@@ -7,6 +7,10 @@ both see the same machine state. Texts: the ~900-byte prompt of ``overhead.py`` 
 ``../shared/data/pii/datafog-bench-payloads``; then the prompt with one match, which the one pass cannot
 spare.
 
+Then blocked terms with ``fuzzy_matching`` (5, 15 and 50 terms, no pattern): with each term measured only
+where a piece of it occurs, and with every term measured against every text (the pieces switched off), in
+turns, on the prompt, the 10 KB payload and the prompt with a term one edit away.
+
 Writes the figures into docs/benchmarks.md between the ``dlp-speed`` markers. Run: ``python bench/dlp_speed.py``.
 """
 
@@ -36,6 +40,18 @@ PATTERNS += [pattern.replace("[0-9]", "[0-9X]", 1) if "[0-9]" in pattern else pa
 TERMS = ["export controlled memo", "outside region transfer", "merger target list", "board minutes draft",
          "salary review"]
 SIZES = (1, 4, 10, 20, 40)
+# blocked terms of the kind a pack matches with fuzzy_matching (names of documents, projects, lists)
+FUZZY_TERMS = [
+    *TERMS, "quarterly forecast", "acquisition shortlist", "layoff plan", "patent draft", "source code escrow",
+    "customer churn list", "pricing floor", "audit findings", "whistleblower report", "sanctions screening",
+    "reorganisation plan", "bonus pool", "litigation hold", "takeover defence", "insider list",
+    "vendor blacklist", "security incident report", "penetration test results", "root credentials",
+    "encryption keys", "unreleased earnings", "due diligence pack", "term sheet", "cap table", "payroll export",
+    "medical leave list", "disciplinary record", "background check", "redundancy list", "headcount freeze",
+    "board resolution", "share buyback", "profit warning", "regulator inquiry", "data breach notice",
+    "trade secret", "customer master file", "credit limit override", "fraud investigation", "tax ruling",
+    "transfer pricing study", "covenant breach", "restructuring memo", "executive compensation",
+    "strategic review"]
 
 
 def rules(count: int, one_pass: bool) -> DlpRules:
@@ -46,6 +62,36 @@ def rules(count: int, one_pass: bool) -> DlpRules:
         return DlpRules(options)
     finally:
         dlp.ONE_PASS_FROM = saved
+
+
+FUZZY_SIZES = (5, 15, 50)
+
+
+def fuzzy_rules(count: int, pieces: bool) -> DlpRules:
+    rules = DlpRules(DlpFilterOptions(blocked_terms=FUZZY_TERMS[:count], fuzzy_matching=True))
+    if not pieces:
+        rules._pieces = [None] * count
+        rules._any_piece = None
+    return rules
+
+
+def fuzzy_lines(prompt: str, payload: str, seconds: float) -> list[str]:
+    texts = {"prompt": prompt, "10 KB payload": payload, "prompt, a term one edit away": prompt + " Re: the export "
+             "controled memo."}
+    lines = ["", "`DlpRules.find` per text, p50, blocked terms with `fuzzy_matching` (max_distance 1), no pattern; "
+             "measured where a piece of a term occurs / every term measured (in turns).", "",
+             "| fuzzy terms | " + " | ".join(texts) + " |", "|---|" + "---|" * len(texts)]
+    for count in FUZZY_SIZES:
+        near, every = fuzzy_rules(count, True), fuzzy_rules(count, False)
+        cells = []
+        for name, text in texts.items():
+            assert near.find(text) == every.find(text)
+            timings = side_by_side({"pieces": near.find, "every": every.find}, text, seconds)
+            first, all_of = (statistics.median(timings[way]) * 1e6 for way in ("pieces", "every"))
+            cells.append(f"{first:,.1f} / {all_of:,.1f} µs")
+            print(f"{count:3} fuzzy terms, {name}: pieces first {first:.1f} us, every term {all_of:.1f} us")
+        lines.append(f"| {count} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main() -> None:
@@ -68,6 +114,7 @@ def main() -> None:
             cells.append(f"{one:,.1f} / {each:,.1f} µs" if count >= dlp.ONE_PASS_FROM else f"{each:,.1f} µs")
             print(f"{count:3} patterns, {name}: one pass {one:.1f} us, apart {each:.1f} us")
         lines.append(f"| {count} | " + " | ".join(cells) + " |")
+    lines += fuzzy_lines(prompt, texts["10 KB payload"], args.seconds)
     lines.append("<!-- dlp-speed:end -->")
     if not args.no_write:
         replace_section("dlp-speed", lines)

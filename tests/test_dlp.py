@@ -1,4 +1,5 @@
-"""DLP rules on their own: many patterns searched in one pass find what each pattern finds on its own."""
+"""DLP rules on their own: many patterns searched in one pass find what each pattern finds on its own; fuzzy
+terms looked at closely only where a piece of them occurs find what looking everywhere finds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from lanegate import dlp
 from lanegate.config.models import DlpFilterOptions
-from lanegate.dlp import DlpRules
+from lanegate.dlp import DlpRules, pieces
 
 PATTERNS = ["EMP-[0-9]{6}", "(?i)internal only", "^ACCT[0-9]{4}", "([A-Z]{2})-SEC-(?:[0-9]{3})",
             "ref (?P<id>[0-9]+)$", "(?m)^x+$"]
@@ -63,3 +64,82 @@ def test_patterns_that_cannot_share_one_pass_are_still_each_found(patterns):
 def test_matches_index_the_text_as_given_whatever_its_script(patterns, text):
     [match] = DlpRules(DlpFilterOptions(detect_patterns=patterns)).find(text)
     assert text[match.start : match.end].replace("\u200b", "") == "EMP-123456"
+
+
+FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]
+# words of the terms, their halves, near misses and filler, so that texts come within one or two edits of a term
+WORDS = ["export", "exprt", "exporrt", "controlled", "controled", "memo", "mem", "salary", "salery", "review",
+         "reveiw", "layoff", "lay", "off", "plan", "pla", "ab", "a", "b", "x", "y", "xy", "merger", "target",
+         "targte", "list", "lis", "the", "Éxport", "SALARY", "paragraph", "exportcontrolled", "sala", "ry"]
+
+
+class _EveryWindow(DlpRules):
+    """The same rules measuring every fuzzy term against every window of every text: no filter before."""
+
+    def __init__(self, options: DlpFilterOptions) -> None:
+        super().__init__(options)
+        self._pieces = [None] * len(self._pieces)
+        self._any_piece = None
+
+    def find(self, text: str) -> list[dlp.DlpMatch]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(dlp.fuzz, "partial_ratio", lambda *args, **kwargs: 100.0)
+            return super().find(text)
+
+
+def _everywhere(options: DlpFilterOptions) -> DlpRules:
+    return _EveryWindow(options)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=10),
+       st.lists(st.sampled_from([" ", " ", "  ", ", ", "-", "\n"]), min_size=10, max_size=10),
+       st.integers(min_value=0, max_value=3))
+def test_fuzzy_terms_found_through_their_pieces_are_what_looking_everywhere_finds(words, separators, distance):
+    text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
+    options = DlpFilterOptions(blocked_terms=FUZZY_TERMS, fuzzy_matching=True, max_distance=distance)
+    assert DlpRules(options).find(text) == _everywhere(options).find(text)
+
+
+@pytest.mark.parametrize("text", ["send the exprt controlled memo now", "salary reviw", "SALERY REVIEW",
+                                  "the layof plan", "merger targt list", "exportcontrolled memo",
+                                  "the sala ry review", "ex port controlled memo"])
+def test_a_fuzzy_term_one_edit_away_is_found_however_the_edit_falls(text):
+    rules = DlpRules(DlpFilterOptions(blocked_terms=FUZZY_TERMS, fuzzy_matching=True, max_distance=1))
+    assert [m.label for m in rules.find(text)] in (["term[0]"], ["term[1]"], ["term[2]"], ["term[5]"])
+    assert rules.find(text) == _everywhere(rules.options).find(text)
+
+
+@pytest.mark.parametrize("text", ["salary -- review", "About the salary,  review", "export - controlled - memo",
+                                  "salary review"])
+def test_fuzzy_matching_finds_whatever_exact_matching_finds(text):
+    exact = DlpRules(DlpFilterOptions(blocked_terms=FUZZY_TERMS))
+    fuzzy = DlpRules(DlpFilterOptions(blocked_terms=FUZZY_TERMS, fuzzy_matching=True))
+    assert [m.label for m in exact.find(text)] != []
+    assert fuzzy.find(text) == exact.find(text)
+
+
+def test_a_text_without_a_piece_of_any_term_is_not_measured_against_them(monkeypatch):
+    rules = DlpRules(DlpFilterOptions(blocked_terms=FUZZY_TERMS[:3], fuzzy_matching=True))
+    measured = []
+    monkeypatch.setattr(dlp.fuzz, "partial_ratio", lambda *args, **kwargs: measured.append(args) or 0.0)
+    assert rules.find("Please summarise the following paragraph about our products.") == []
+    assert measured == []
+    rules.find("the review is due")  # "review" is a piece of "salary review": that term alone is measured
+    assert [args[0] for args in measured] == ["salary review"]
+
+
+def test_pieces_are_disjoint_parts_of_the_terms_words_one_more_than_the_edits():
+    assert pieces("export controlled memo", 1) == ("controlled", "export")
+    assert pieces("export controlled memo", 2) == ("controlled", "export", "memo")
+    assert pieces("salary review", 3) == ("sal", "ary", "rev", "iew")
+    halves = pieces("confidential", 1)
+    assert halves is not None and "".join(sorted(halves, key="confidential".index)) == "confidential"
+    assert pieces("ab", 1) == ("a", "b")
+    assert pieces("ab", 2) is None  # too short for three pieces: always looked at closely
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab_9 \t\n-.,\x1c\x1fé\u00a0\u2028Z"), max_size=30))
+def test_a_texts_words_joined_by_c_loops_are_those_the_regular_expression_finds(text):
+    assert dlp._joined_words(text) == " ".join(dlp._WORD.findall(text))

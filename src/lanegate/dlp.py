@@ -6,6 +6,7 @@ Used by the ``dlp-filter`` stage; compiled once, when the pack loads.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -29,6 +30,9 @@ RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused
 ONE_PASS_FROM = 4
 ONE_PASS_MAX_MEMORY = 64 << 20  # bytes for that pass's program (and the DFA states RE2 keeps), at most
 MARKER = "[REDACTED:DLP]"
+# a fuzzy term is compared with the words around each place a piece of it occurs, up to this many places
+# (each comparison reads about three times the term's length); beyond, with all the text's words at once
+NEAR_PIECES_AT_MOST = 16
 
 
 class PatternError(ValueError):
@@ -106,6 +110,53 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(chars), origin
 
 
+def pieces(term: str, distance: int) -> tuple[str, ...] | None:
+    """``distance + 1`` disjoint pieces of ``term`` (words joined by single spaces), each within one word: a
+    text within ``distance`` edits of the term holds at least one of them as it is, since each edit changes at
+    most one piece (pigeonhole). So a text that holds none cannot match, and a substring search for each
+    tells so at a fraction of the cost of measuring the distance. The longest words are taken, and halved
+    while there are too few; ``None`` when the term is too short to give that many (it is then always looked
+    at closely)."""
+    parts = [word for word in term.split(" ") if word]
+    while len(parts) < distance + 1:
+        longest = max(parts, key=len, default="")
+        if len(longest) < 2:
+            return None
+        parts.remove(longest)
+        parts += [longest[: len(longest) // 2], longest[len(longest) // 2 :]]
+    return tuple(sorted(parts, key=len, reverse=True)[: distance + 1])
+
+
+# each byte of ASCII text that is not a word character (``\\w``) as a space
+_SPACE_NOT_WORD = bytes(byte if chr(byte).isalnum() or byte == 0x5F else 0x20 for byte in range(128)) + b" " * 128
+
+
+def _joined_words(folded: str) -> str:
+    """The words of ``folded`` (runs of ``\\w``) joined by single spaces; for ASCII text by C loops (a sixth
+    of the regular expression's time on 10 KB)."""
+    if folded.isascii():
+        spaced = folded.encode("ascii").translate(_SPACE_NOT_WORD)
+        while b"  " in spaced:  # a run of n spaces takes about log2(n) rounds
+            spaced = spaced.replace(b"   ", b" ").replace(b"  ", b" ")
+        return spaced.strip(b" ").decode("ascii")
+    return " ".join(_WORD.findall(folded))
+
+
+def _piece_pass(pieces: list[tuple[str, ...] | None]) -> Any | None:
+    """One RE2 program that finds whether any of the terms' :func:`pieces` occurs (most texts hold none, and
+    one pass tells so whatever the number of terms), or ``None`` when no term has pieces."""
+    literals = sorted({piece for held in pieces if held is not None for piece in held})
+    if not literals:
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = ONE_PASS_MAX_MEMORY
+    try:
+        return re2.compile("|".join(map(re.escape, literals)), options=options)
+    except re2.error:  # pragma: no cover - literals within the memory budget always compile
+        return None
+
+
 class DlpRules:
     """The compiled rules of one pack."""
 
@@ -115,8 +166,12 @@ class DlpRules:
         self._any_pattern = _one_pass(options.detect_patterns, self._patterns)
         self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
         self._term_words = [term.split(" ") for term in self._terms]
-        # a window within max_distance edits of a term has at least this partial_ratio with the text
+        # a window within max_distance edits of a term (m characters) is at most 2 * max_distance insertions
+        # and deletions from a substring of m characters of the words it is cut from, once they are at least m
+        # long: that substring's partial_ratio, 100 * (1 - 2 * max_distance / 2m), is at least this
         self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
+        self._pieces = [pieces(term, options.max_distance) for term in self._terms]
+        self._any_piece = _piece_pass(self._pieces) if options.fuzzy_matching else None
 
     def find(self, text: str) -> list[DlpMatch]:
         """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins). Rules read
@@ -154,9 +209,14 @@ class DlpRules:
     def _find_terms(self, text: str) -> list[DlpMatch]:
         folded, origin = fold(text)
         fuzzy = self.options.fuzzy_matching
-        if fuzzy:
-            candidates = [i for i, term in enumerate(self._terms)
-                          if fuzz.partial_ratio(term, folded, score_cutoff=self._cutoffs[i])]
+        if fuzzy:  # a piece of the term somewhere (one pass for all terms, then a substring search per piece)
+            any_piece = self._any_piece is None or self._any_piece.search(
+                folded.encode("ascii") if folded.isascii() else folded) is not None
+            candidates = [i for i, held in enumerate(self._pieces)
+                          if held is None or (any_piece and any(map(folded.__contains__, held)))]
+            if candidates:  # then how close the text's words come to the term, before measuring by window
+                joined = _joined_words(folded)  # every window is a substring of it
+                candidates = [i for i in candidates if self._close(i, joined)]
         else:  # every word of the term somewhere in the text (looked for by C loops: no generator per term)
             candidates = [i for i, words in enumerate(self._term_words) if all(map(folded.__contains__, words))]
         if not candidates:
@@ -168,7 +228,7 @@ class DlpRules:
             term = self._terms[index]
             size = term.count(" ") + 1
             spans = range(max(1, size - 1), size + 2) if fuzzy else (size,)
-            for first in range(len(words)):
+            for first in self._firsts(index, folded, words) if fuzzy else range(len(words)):
                 for count in spans:
                     if first + count > len(words):
                         break
@@ -183,3 +243,41 @@ class DlpRules:
                         found.append(DlpMatch("term", index, start, end))
                         break
         return found
+
+    def _close(self, index: int, joined: str) -> bool:
+        """Whether ``joined`` (a text's words) may hold a window within ``max_distance`` edits of term
+        ``index``: ``False`` only when rapidfuzz's partial_ratio says it cannot (see ``_cutoffs``), measured
+        around each place where a piece of the term occurs (such a window holds one, and lies within the
+        term's length plus the edits on either side of it), or over all the words when pieces occur often.
+        partial_ratio cannot say so of words shorter than the term (it then aligns them within the term, not
+        the term within them), nor when the cutoff is not above 0 (it answers 0 for a score below it)."""
+        cutoff, term, held = self._cutoffs[index], self._terms[index], self._pieces[index]
+        if cutoff <= 0:
+            return True
+        if held is None or sum(map(joined.count, held)) > NEAR_PIECES_AT_MOST:
+            return len(joined) < len(term) or fuzz.partial_ratio(term, joined, score_cutoff=cutoff) > 0
+        reach = len(term) + self.options.max_distance
+        for piece in held:
+            position = joined.find(piece)
+            while position >= 0:
+                near = joined[max(0, position - reach) : position + len(piece) + reach]
+                if len(near) < len(term) or fuzz.partial_ratio(term, near, score_cutoff=cutoff) > 0:
+                    return True
+                position = joined.find(piece, position + 1)
+        return False
+
+    def _firsts(self, index: int, folded: str, words: list[tuple[int, int, str]]) -> Sequence[int]:
+        """Where a window within ``max_distance`` edits of term ``index`` can begin: at most one word fewer
+        than the term before a word that holds one of its :func:`pieces` (every word without them)."""
+        held = self._pieces[index]
+        if held is None:
+            return range(len(words))
+        reach = self._terms[index].count(" ") + 1  # a window is at most one word longer than the term
+        starts = [start for start, _, _ in words]
+        holding = set()
+        for piece in held:  # a piece lies within one word: the word that begins last at or before it
+            position = folded.find(piece)
+            while position >= 0:
+                holding.add(bisect.bisect_right(starts, position) - 1)
+                position = folded.find(piece, position + 1)
+        return sorted({first for n in holding for first in range(max(0, n - reach), n + 1)})

@@ -47,6 +47,16 @@ def test_redact_replaces_every_match_and_fuzzy_terms_tolerate_small_edits(gatewa
     assert sent == ("[REDACTED:DLP] asked about an [REDACTED:DLP] and an [REDACTED:DLP]; [REDACTED:DLP] too")
 
 
+def test_fuzzy_terms_are_found_across_punctuation_and_as_a_whole_message(gateway, upstream):
+    eu = upstream("eu")
+    client = gateway({"eu": _pack(eu.url, fuzzy_matching=True, max_distance=1, **RULES)}).client("eu")
+    for text in ("re: Export -- Controlled, memo", "outside regin transfer"):
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            client.chat.completions.create(model="chat", messages=[{"role": "user", "content": text}])
+        assert caught.value.body["code"] == "dlp_blocked"
+    assert eu.fake.requests() == []
+
+
 def test_a_pack_of_many_patterns_names_the_one_that_matched_and_passes_clean_text(gateway, upstream):
     eu = upstream("eu")
     patterns = [f"PRJ{n}-[0-9]{{4}}" for n in range(12)]  # enough to be searched in one pass
