@@ -172,6 +172,9 @@ class DlpRules:
         self._cutoffs = [100.0 * (1 - options.max_distance / max(1, len(t))) - 0.01 for t in self._terms]
         self._pieces = [pieces(term, options.max_distance) for term in self._terms]
         self._any_piece = _piece_pass(self._pieces) if options.fuzzy_matching else None
+        # the most words a term's match spans (a fuzzy window may hold one word more than its term)
+        spans = max((len(words) for words in self._term_words), default=0) + bool(options.fuzzy_matching)
+        self._last_words = re.compile(rf"(?:\W*\w+){{1,{spans}}}") if self._terms else None
 
     def find(self, text: str) -> list[DlpMatch]:
         """Every match in ``text``, sorted, overlaps removed (the earlier, then the longer, wins). Rules read
@@ -196,6 +199,22 @@ class DlpRules:
             if not kept or match.start >= kept[-1].end:
                 kept.append(match)
         return kept
+
+    def term_tail(self, text: str) -> int:
+        """Where in ``text`` a match of a blocked term that text still to come may complete can begin, at the
+        earliest: the start of its last words, as many as a term's match can span (``0`` when it has fewer,
+        ``len(text)`` without terms or words). Words count as :meth:`find` reads them, so characters that
+        split a word in ``text`` as given (a zero-width space) do not shorten what is kept; separators
+        between words, however long, are kept with them."""
+        if self._last_words is None:
+            return len(text)
+        normal = normalize(text)
+        folded, origin = fold(normal.text)
+        last = self._last_words.match(folded[::-1])  # read from the end
+        if last is None:
+            return len(text)
+        start = len(folded) - last.end()
+        return normal.span(*(2 * [origin[start] if origin is not None else start]))[0]
 
     @staticmethod
     def redact(text: str, matches: Sequence[DlpMatch], end: int | None = None) -> str:

@@ -8,6 +8,7 @@ import pytest
 from lanegate.config import ConfigError, load_sources
 from lanegate.config.models import DlpFilterOptions
 from lanegate.dlp import DlpRules
+from lanegate.policy.output_stage import KEEP_AT_MOST
 from tests.packs import pack, target
 
 CHAIN = ["dlp-filter", "data-routing-policy", "audit-logger"]
@@ -99,6 +100,34 @@ def test_scan_responses_redacts_or_withholds_the_answer_buffered_and_streamed(ga
     with pytest.raises(openai.APIStatusError) as caught:
         blocking.client("eu").chat.completions.create(model="chat", messages=hello)
     assert caught.value.status_code == 502 and caught.value.body["rules"] == ["pattern[0]", "term[0]"]
+
+
+@pytest.mark.parametrize("fuzzy", [False, True])
+def test_a_streamed_term_whose_words_stand_far_apart_is_caught_whole(gateway, upstream, fuzzy):
+    eu = upstream("eu")  # terms match across any run of punctuation between their words, so hold back words
+    word = "controled" if fuzzy else "con\u200btrolled"  # one edit away; an invisible character inside
+    eu.fake.reply = lambda received: "Filed as the export" + " -" * 300 + f" {word} memo says."
+    gw = gateway({"eu": _pack(eu.url, action="redact", scan_responses=True, fuzzy_matching=fuzzy, **RULES)})
+    client = gw.client("eu")
+    hello = [{"role": "user", "content": "status?"}]
+    buffered = client.chat.completions.create(model="chat", messages=hello).choices[0].message.content
+    assert buffered == "Filed as the [REDACTED:DLP] says."
+    eu.fake.chunks = 97
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="chat", messages=hello, stream=True) if c.choices]
+    assert "".join(pieces) == buffered
+
+
+def test_a_stream_holds_back_words_of_a_term_only_so_far(gateway, upstream):
+    eu = upstream("eu")
+    eu.fake.reply = lambda received: "export" + " -" * (KEEP_AT_MOST // 2 + 2000) + " controlled memo"
+    gw = gateway({"eu": _pack(eu.url, action="redact", scan_responses=True, **RULES)})
+    eu.fake.chunks = 40
+    pieces = [c.choices[0].delta.content or "" for c in gw.client("eu").chat.completions.create(
+        model="chat", messages=[{"role": "user", "content": "status?"}], stream=True) if c.choices]
+    assert "".join(pieces) == eu.fake.reply(None)  # released apart: the words stand too far apart to be held
+    assert pieces[0] == "" and pieces[1] == ""  # held while within KEEP_AT_MOST of the first word
+    assert sum(1 for piece in pieces if piece) > 1  # then released as the answer goes on, not all at the end
 
 
 @pytest.mark.parametrize("text", [

@@ -25,6 +25,9 @@ from lanegate.policy.stage import StreamFilter
 from lanegate.policy.texts import answer_texts
 
 PEM_START = "-----BEGIN"
+# characters of a stream a scanner's keep_from may hold back at most: words of a blocked term farther apart
+# than this (across separators) are released apart, so that no answer makes each chunk rescan all it has sent
+KEEP_AT_MOST = 16384
 
 
 class Scanner(Protocol):
@@ -35,6 +38,11 @@ class Scanner(Protocol):
 
     def find(self, text: str) -> Sequence[Any]:
         """The matches in ``text``: sorted, not overlapping, each with ``start`` and ``end``."""
+        ...
+
+    def keep_from(self, text: str) -> int:
+        """Where in ``text`` a match that text still to come may complete can begin, at the earliest, when
+        ``hold`` characters do not tell (``len(text)``: they do)."""
         ...
 
     def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Any]) -> str:
@@ -60,6 +68,9 @@ class PiiScanner:
     def find(self, text: str) -> list[Finding]:
         return self._detector.detect(text)
 
+    def keep_from(self, text: str) -> int:
+        return len(text)  # every value is shorter than hold, but private keys (held apart)
+
     def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Finding]) -> str:
         settings = self.settings()
         outcome = apply(text[:end], [f for f in found if f.end <= end], settings)
@@ -81,6 +92,10 @@ class DlpScanner:
 
     def find(self, text: str) -> list[DlpMatch]:
         return self._rules.find(text)
+
+    def keep_from(self, text: str) -> int:
+        # a term matches across any separators between its words: its last words are kept, however far apart
+        return self._rules.term_tail(text)
 
     def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[DlpMatch]) -> str:
         matches = [m for m in found if m.end <= end]
@@ -122,7 +137,8 @@ class ScanFilter:
 
     def _release(self, index: int, piece: str, final: bool) -> str:
         text = self._pending.get(index, "") + piece
-        cut = len(text) if final else max(0, len(text) - self._scanner.hold)
+        cut = len(text) if final else min(max(0, len(text) - self._scanner.hold),
+                                          max(self._scanner.keep_from(text), len(text) - KEEP_AT_MOST))
         pem = text.rfind(PEM_START)
         if not final and pem >= 0 and "-----END" not in text[pem:]:
             cut = min(cut, pem)

@@ -1,0 +1,64 @@
+"""A stream scanned as it flows gives what the buffered answer gives, however it is cut into chunks."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lanegate.config.models import DlpFilterOptions
+from lanegate.dlp import DlpRules
+from lanegate.policy.output_stage import DlpScanner, ScanFilter
+
+TERMS = ["export controlled memo", "salary review"]
+# runs of words: the terms, as given and one edit away, and others
+PHRASES = [("export", "controlled", "memo"), ("exprt", "controled", "memo"), ("ex\u200bport", "controlled", "memo"),
+           ("salary", "review"), ("salary",), ("memo",), ("the",), ("EMP-123456",), ("EMP-12", "3456")]
+# separators, half of them longer than what a stream holds back by characters (256); invisible characters are
+# dropped before matching, so a run of them alone joins two words and is no separator
+SEPARATORS = [" ", ", ", " -- ", "\n", "-" * 300, " " * 280, " ." * 150, " \u200b" * 130]
+
+
+def _streamed(rules: DlpRules, text: str, cuts: list[int]) -> str:
+    """``text`` sent through a DLP scan filter in chunks cut at ``cuts``, as the caller receives it."""
+    stream = ScanFilter(DlpScanner(rules), SimpleNamespace(stages=[]))  # type: ignore[arg-type]
+    bounds = [0, *sorted(set(cuts)), len(text)]
+    out = []
+    for start, end in pairwise(bounds):
+        event = {"choices": [{"index": 0, "delta": {"content": text[start:end]}, "finish_reason": None}]}
+        out.append(stream.on_event(event)["choices"][0]["delta"]["content"])
+    last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    out.append(stream.on_event(last)["choices"][0]["delta"]["content"])
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PHRASES), max_size=4), st.lists(st.sampled_from(SEPARATORS), min_size=12,
+       max_size=12), st.lists(st.integers(0, 3000), max_size=12), st.booleans())
+def test_a_streamed_answer_is_redacted_as_the_whole_answer_is(phrases, separators, cuts, fuzzy):
+    words = [word for phrase in phrases for word in phrase]
+    text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
+    rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"], blocked_terms=TERMS, action="redact",
+                                      fuzzy_matching=fuzzy))
+    cuts = [cut for cut in cuts if cut < len(text)]
+    assert _streamed(rules, text, cuts) == DlpRules.redact(text, rules.find(text))
+
+
+@pytest.mark.parametrize(("terms", "text", "fuzzy", "start"), [
+    (["x y z"], "a b c d", False, 2),  # three words kept
+    (["x y z"], "a b c d", True, 0),  # a fuzzy window may hold one word more
+    (["export"], "x ex\u200bport ", False, 2),  # one word as matching reads it, from its first character
+    (["salary review"], "salary, ---- review --", False, 0),  # separators kept, however long
+    (["salary review"], "one two three review --", False, 8),
+    (["salary review"], "----", False, 4),  # no word: nothing to keep
+    (["salary review"], "", False, 0),
+])
+def test_a_terms_last_words_are_kept_however_far_apart_they_stand(terms, text, fuzzy, start):
+    assert DlpRules(DlpFilterOptions(blocked_terms=terms, fuzzy_matching=fuzzy)).term_tail(text) == start
+
+
+def test_without_terms_no_word_is_kept():
+    assert DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"])).term_tail("a b c") == 5
