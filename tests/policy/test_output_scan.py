@@ -51,6 +51,24 @@ def test_a_streamed_answer_never_sends_a_piece_of_a_value(gateway, upstream, chu
     assert not any(fragment in "".join(pieces) for fragment in ("7946", "jane.roe", "example.com"))
 
 
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ" + "c3ViIjoiMTIzNDU2Nzg5MCJ9" * 6
+       + ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV")
+
+
+@pytest.mark.parametrize(("reply", "redacted"), [
+    (f"Your session token is {JWT} and it expires soon.", "Your session token is [SECRET] and it expires soon."),
+    ("The applicant's passport number is 123456789, checked.",
+     "The applicant's passport number is [PASSPORT], checked."),
+])
+@pytest.mark.parametrize("chunks", [7, 31, 90])
+def test_a_streamed_answer_sends_no_long_value_and_judges_a_value_by_the_words_before_it(gateway, upstream, reply,
+                                                                                        redacted, chunks):
+    gw, eu = _lane(gateway, upstream, reply=reply)
+    assert _ask(gw) == redacted
+    eu.fake.chunks = chunks
+    assert _ask(gw, stream=True) == redacted
+
+
 def test_a_value_whose_action_is_block_withholds_the_answer(gateway, upstream):
     gw, eu = _lane(gateway, upstream, entities={"EMAIL_ADDRESS": "block"})
     with pytest.raises(openai.APIStatusError) as caught:

@@ -1,4 +1,5 @@
-"""A stream scanned as it flows gives what the buffered answer gives, however it is cut into chunks."""
+"""A stream scanned as it flows gives what the buffered answer gives, however it is cut into chunks: DLP rules
+and personal data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from hypothesis import strategies as st
 
 from lanegate.config.models import DlpFilterOptions
 from lanegate.dlp import DlpRules
-from lanegate.policy.output_stage import DlpScanner, ScanFilter
+from lanegate.pii import ALL_ENTITIES, Detector
+from lanegate.pii.operators import OperatorSettings, apply
+from lanegate.policy.output_stage import DlpScanner, PiiScanner, ScanFilter, Scanner
 
 TERMS = ["export controlled memo", "salary review"]
 # runs of words: the terms, as given and one edit away, and others
@@ -22,9 +25,10 @@ PHRASES = [("export", "controlled", "memo"), ("exprt", "controled", "memo"), ("e
 SEPARATORS = [" ", ", ", " -- ", "\n", "-" * 300, " " * 280, " ." * 150, " \u200b" * 130]
 
 
-def _streamed(rules: DlpRules, text: str, cuts: list[int]) -> str:
-    """``text`` sent through a DLP scan filter in chunks cut at ``cuts``, as the caller receives it."""
-    stream = ScanFilter(DlpScanner(rules), SimpleNamespace(stages=[]))  # type: ignore[arg-type]
+def _streamed(scanner: DlpRules | Scanner, text: str, cuts: list[int]) -> str:
+    """``text`` sent through a scan filter in chunks cut at ``cuts``, as the caller receives it."""
+    scanner = DlpScanner(scanner) if isinstance(scanner, DlpRules) else scanner
+    stream = ScanFilter(scanner, SimpleNamespace(stages=[]))  # type: ignore[arg-type]
     bounds = [0, *sorted(set(cuts)), len(text)]
     out = []
     for start, end in pairwise(bounds):
@@ -45,6 +49,26 @@ def test_a_streamed_answer_is_redacted_as_the_whole_answer_is(phrases, separator
                                       fuzzy_matching=fuzzy))
     cuts = [cut for cut in cuts if cut < len(text)]
     assert _streamed(rules, text, cuts) == DlpRules.redact(text, rules.find(text))
+
+
+DETECTOR = Detector(ALL_ENTITIES)
+# values with and without spaces, longer than what a stream holds back by characters (64) or not, and values
+# that count only with the words before them
+VALUES = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ" + "a" * 120 + "." + "b" * 43,
+          "https://" + "user" * 8 + ":" + "secretpw" * 5 + "@example.com/x", "sk-" + "A1b2C3d4" * 6,
+          "jane.roe@example.com", "+44 20 7946 0958", "(212) 555-0142", "4111 1111 1111 1111",
+          "GB82 WEST 1234 5698 7654 32", "Date of birth: 12/03/1980", "patient MRN 4821937", "cvv 123",
+          "passport number 123456789", "the", "about", "x" * 70]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(VALUES), st.sampled_from([" ", ", ", "\n", ". "])), min_size=1,
+                max_size=8), st.lists(st.integers(0, 800), max_size=15))
+def test_a_streamed_answer_keeps_from_personal_data_what_the_whole_answer_keeps(parts, cuts):
+    text = "".join(value + separator for value, separator in parts)
+    cuts = [cut for cut in cuts if cut < len(text)]
+    redacted = apply(text, DETECTOR.detect(text), OperatorSettings()).text
+    assert _streamed(PiiScanner(DETECTOR, OperatorSettings), text, cuts) == redacted
 
 
 @pytest.mark.parametrize(("terms", "text", "fuzzy", "start"), [

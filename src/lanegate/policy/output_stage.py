@@ -2,9 +2,12 @@
 
 The answer's message content and tool-call arguments go through the stage's own detector and actions. A
 stream is scanned as it flows: each choice's text is released only up to the scanner's ``hold`` characters
-before its end, and never in the middle of a match, so a value split across chunks is caught whole; a
-private-key block is held until it ends. A match whose action is ``block`` withholds a buffered answer
-(``502``) and ends a stream with that error event before the match is sent.
+before its end and its ``keep_from`` (the word at the end, the last words of a blocked term), never inside a
+word nor in the middle of a match, so a value split across chunks is caught whole; a private-key block is
+held until it ends. The end of what was released is read again before what follows (``LOOK_BEHIND``), so a
+value is judged with the words before it that say what it is, as in a buffered answer. A match whose action
+is ``block`` withholds a buffered answer (``502``) and ends a stream with that error event before the match
+is sent.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ PEM_START = "-----BEGIN"
 # characters of a stream a scanner's keep_from may hold back at most: words of a blocked term farther apart
 # than this (across separators) are released apart, so that no answer makes each chunk rescan all it has sent
 KEEP_AT_MOST = 16384
+# characters of a stream already sent that are read again with what follows, as context: the detector looks
+# for the words that say what a value is up to 48 characters before it
+LOOK_BEHIND = 64
 
 
 class Scanner(Protocol):
@@ -36,8 +42,10 @@ class Scanner(Protocol):
     name: str
     hold: int  # characters of a stream kept back: longer than any match the scanner expects
 
-    def find(self, text: str) -> Sequence[Any]:
-        """The matches in ``text``: sorted, not overlapping, each with ``start`` and ``end``."""
+    def find(self, text: str, start: int = 0) -> Sequence[Any]:
+        """The matches in ``text[start:]``, offsets into it: sorted, not overlapping, each with ``start`` and
+        ``end``. What comes before ``start`` is read as context only (the words before a value that say what
+        it is); a match that begins there is cut to begin at ``start``."""
         ...
 
     def keep_from(self, text: str) -> int:
@@ -53,7 +61,7 @@ class Scanner(Protocol):
 
 class PiiScanner:
     name = "pii-detector-output"
-    hold = 64  # longer than any value but a private key, which is held until its END line
+    hold = 64  # longer than any value with spaces in it; a private key is held until its END line
 
     def __init__(self, detector: Detector, settings: Callable[[], OperatorSettings]) -> None:
         self._detector = detector
@@ -65,11 +73,16 @@ class PiiScanner:
         redact = {e: ("redact" if a == "tokenize" else a) for e, a in base.actions.items()}
         return replace(base, default="redact" if base.default == "tokenize" else base.default, actions=redact)
 
-    def find(self, text: str) -> list[Finding]:
-        return self._detector.detect(text)
+    def find(self, text: str, start: int = 0) -> list[Finding]:
+        return [f._replace(start=max(f.start - start, 0), end=f.end - start)
+                for f in self._detector.detect(text) if f.end > start]
 
     def keep_from(self, text: str) -> int:
-        return len(text)  # every value is shorter than hold, but private keys (held apart)
+        # values without white space (tokens, keys, URLs, addresses) may be longer than hold: the word at the
+        # end is kept whole; values with spaces in them (numbers written in groups) are shorter than hold
+        if not text or text[-1].isspace():
+            return len(text)
+        return len(text) - len(text.rsplit(None, 1)[-1])
 
     def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Finding]) -> str:
         settings = self.settings()
@@ -90,8 +103,9 @@ class DlpScanner:
         longest = max((len(t) for t in rules.options.blocked_terms), default=0)
         self.hold = max(256, 2 * longest)
 
-    def find(self, text: str) -> list[DlpMatch]:
-        return self._rules.find(text)
+    def find(self, text: str, start: int = 0) -> list[DlpMatch]:
+        return [replace(m, start=max(m.start - start, 0), end=m.end - start)
+                for m in self._rules.find(text) if m.end > start]
 
     def keep_from(self, text: str) -> int:
         # a term matches across any separators between its words: its last words are kept, however far apart
@@ -134,19 +148,26 @@ class ScanFilter:
         self._scanner = scanner
         self._exchange = exchange
         self._pending: dict[int, str] = {}
+        self._sent: dict[int, str] = {}  # the end of what each choice has sent, as it was (LOOK_BEHIND)
 
     def _release(self, index: int, piece: str, final: bool) -> str:
         text = self._pending.get(index, "") + piece
-        cut = len(text) if final else min(max(0, len(text) - self._scanner.hold),
-                                          max(self._scanner.keep_from(text), len(text) - KEEP_AT_MOST))
+        if final:
+            cut = len(text)
+        else:  # never inside a word: a context word ("passport") goes out whole or stays with what follows it
+            cut = min(max(0, len(text) - self._scanner.hold),
+                      max(self._scanner.keep_from(text), len(text) - KEEP_AT_MOST))
+            cut = max(_word_start(text, cut), len(text) - KEEP_AT_MOST, 0)
         pem = text.rfind(PEM_START)
         if not final and pem >= 0 and "-----END" not in text[pem:]:
             cut = min(cut, pem)
-        found = self._scanner.find(text)
+        sent = self._sent.get(index, "")
+        found = self._scanner.find(sent + text, len(sent))
         for match in found:
             if match.start < cut < match.end:
                 cut = match.start
         self._pending[index] = text[cut:]
+        self._sent[index] = (sent + text[:cut])[-LOOK_BEHIND:]
         return self._scanner.rewrite(self._exchange, text, cut, found) if cut else ""
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
@@ -164,6 +185,13 @@ class ScanFilter:
                                                                                  "delta": {"content": text}}]})
         self._pending.clear()
         return events
+
+
+def _word_start(text: str, position: int) -> int:
+    """``position``, or the start of the word of ``text`` it falls inside (after the last white space)."""
+    if position <= 0 or position >= len(text) or text[position - 1].isspace() or text[position].isspace():
+        return position
+    return max(map(text.rfind, " \n\t\r", (0,) * 4, (position,) * 4)) + 1
 
 
 def _count(exchange: Exchange, stage: str, field: str, counts: dict[str, tuple[int, str]]) -> None:
