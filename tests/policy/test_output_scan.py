@@ -7,6 +7,7 @@ import base64
 import openai
 import pytest
 
+from tests.calls import tool_calls
 from tests.packs import SAFE_POLICY, pack, target
 
 CHAIN = ["pii-detector", "data-routing-policy", "audit-logger"]
@@ -67,6 +68,20 @@ def test_a_streamed_answer_sends_no_long_value_and_judges_a_value_by_the_words_b
     assert _ask(gw) == redacted
     eu.fake.chunks = chunks
     assert _ask(gw, stream=True) == redacted
+
+
+ARGUMENTS = '{"to": "jane.roe@example.com", "note": "call +44 20 7946 0958 today", "id": "' + JWT + '"}'
+
+
+@pytest.mark.parametrize("chunks", [3, 17, 60])
+def test_a_tool_calls_arguments_are_scanned_buffered_and_streamed(gateway, upstream, chunks):
+    gw, eu = _lane(gateway, upstream)
+    eu.fake.tool_call = lambda received: ("send_mail", ARGUMENTS)
+    expected = [("send_mail", '{"to": "[EMAIL_ADDRESS]", "note": "call [PHONE_NUMBER] today", "id": "[SECRET]"}')]
+    asked = [{"role": "user", "content": "mail her"}]
+    assert tool_calls(gw.client("eu"), asked, stream=False) == expected
+    eu.fake.chunks = chunks
+    assert tool_calls(gw.client("eu"), asked, stream=True) == expected
 
 
 def test_a_value_whose_action_is_block_withholds_the_answer(gateway, upstream):

@@ -4,11 +4,14 @@ tokens are stable within a conversation, and only targets that accept tokenized 
 from __future__ import annotations
 
 import base64
+import json
+import re
 
 import pytest
 from typer.testing import CliRunner
 
 from lanegate.cli import app
+from tests.calls import tool_calls
 from tests.packs import SAFE_POLICY, pack, target
 
 CHAIN = ["pii-detector", "data-routing-policy", "audit-logger"]
@@ -49,6 +52,22 @@ def test_a_streamed_answer_is_restored_whatever_the_chunking(lane, chunks):
                                                        messages=[{"role": "user", "content": PROMPT}])
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert text == "Sure: " + PROMPT.replace("+44 20 7946 0958", "[PHONE_NUMBER]")
+
+
+@pytest.mark.parametrize("chunks", [2, 9, 40])
+def test_tokens_in_a_tool_calls_arguments_are_restored_buffered_and_streamed(lane, chunks):
+    def call(received) -> tuple[str, str]:  # the provider writes the tokens it was sent into the call
+        to, cc = re.findall(r"<EMAIL_ADDRESS_\d+>", received.json()["messages"][-1]["content"])
+        return "send_mail", json.dumps({"to": to, "cc": cc})
+
+    lane.upstream.fake.tool_call = call
+    lane.upstream.fake.chunks = chunks
+    messages = [{"role": "user", "content": PROMPT}]
+    expected = [("send_mail", '{"to": "jane.roe@example.com", "cc": "bob@example.org"}')]
+    assert tool_calls(lane.client("eu"), messages, stream=False) == expected
+    assert tool_calls(lane.client("eu"), messages, stream=True) == expected
+    sent = lane.upstream.fake.requests()[-1].json()["messages"][-1]["content"]
+    assert "jane.roe" not in sent and "<EMAIL_ADDRESS_1>" in sent
 
 
 def test_tokens_are_stable_within_a_conversation_and_scoped_to_it(lane):

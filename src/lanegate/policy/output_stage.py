@@ -142,16 +142,17 @@ class OutputScanStage:
 
 
 class ScanFilter:
-    """Per-stream state: the text of each choice not yet released."""
+    """Per-stream state: what each choice's content and each of its tool calls' arguments have not yet
+    released (keyed by choice and call; the content's call is -1), and the end of what they sent."""
 
     def __init__(self, scanner: Scanner, exchange: Exchange) -> None:
         self._scanner = scanner
         self._exchange = exchange
-        self._pending: dict[int, str] = {}
-        self._sent: dict[int, str] = {}  # the end of what each choice has sent, as it was (LOOK_BEHIND)
+        self._pending: dict[tuple[int, int], str] = {}
+        self._sent: dict[tuple[int, int], str] = {}  # the end of what each has sent, as it was (LOOK_BEHIND)
 
-    def _release(self, index: int, piece: str, final: bool) -> str:
-        text = self._pending.get(index, "") + piece
+    def _release(self, key: tuple[int, int], piece: str, final: bool) -> str:
+        text = self._pending.get(key, "") + piece
         if final:
             cut = len(text)
         else:  # never inside a word: a context word ("passport") goes out whole or stays with what follows it
@@ -161,30 +162,52 @@ class ScanFilter:
         pem = text.rfind(PEM_START)
         if not final and pem >= 0 and "-----END" not in text[pem:]:
             cut = min(cut, pem)
-        sent = self._sent.get(index, "")
+        sent = self._sent.get(key, "")
         found = self._scanner.find(sent + text, len(sent))
         for match in found:
             if match.start < cut < match.end:
                 cut = match.start
-        self._pending[index] = text[cut:]
-        self._sent[index] = (sent + text[:cut])[-LOOK_BEHIND:]
+        self._pending[key] = text[cut:]
+        self._sent[key] = (sent + text[:cut])[-LOOK_BEHIND:]
         return self._scanner.rewrite(self._exchange, text, cut, found) if cut else ""
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
         for index, delta, final in choice_deltas(event):
-            if delta is not None and (isinstance(delta.get("content"), str) or final):
-                delta["content"] = self._release(index, delta.get("content") or "", final)
+            if delta is not None:
+                if isinstance(delta.get("content"), str) or final:
+                    delta["content"] = self._release((index, -1), delta.get("content") or "", final)
+                for call in delta.get("tool_calls") or []:
+                    function = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                        key = (index, _call_index(call))
+                        function["arguments"] = self._release(key, function["arguments"], False)
+            if final:
+                for key in [k for k in self._pending if k[0] == index and k[1] >= 0]:
+                    held = self._release(key, "", True)
+                    if held and delta is not None:
+                        delta.setdefault("tool_calls", []).append({"index": key[1], "function": {"arguments": held}})
+                for key in [k for k in self._pending if k[0] == index]:
+                    del self._pending[key]
+                    self._sent.pop(key, None)
         return event
 
     def on_end(self) -> list[dict[str, Any]]:
+        """What is still held when the stream ended without a final event for its choice, scanned."""
         events = []
-        for index in list(self._pending):
-            text = self._release(index, "", True)
-            if text:
-                events.append({"object": "chat.completion.chunk", "choices": [{"index": index,
-                                                                                 "delta": {"content": text}}]})
+        for index, call in list(self._pending):
+            text = self._release((index, call), "", True)
+            if not text:
+                continue
+            delta: dict[str, Any] = {"content": text} if call < 0 else {
+                "tool_calls": [{"index": call, "function": {"arguments": text}}]}
+            events.append({"object": "chat.completion.chunk", "choices": [{"index": index, "delta": delta}]})
         self._pending.clear()
         return events
+
+
+def _call_index(call: dict[str, Any]) -> int:
+    index = call.get("index", 0)
+    return index if isinstance(index, int) and index >= 0 else 0
 
 
 def _word_start(text: str, position: int) -> int:

@@ -3,7 +3,8 @@
 It is a real ASGI app: serve it with :class:`~lanegate.testing.servers.LoopbackServer`. Its behaviour is
 set through attributes, from any thread: ``status`` (answer with this status, e.g. 503), ``delay``
 (seconds before answering), ``stream_gate`` (a :class:`threading.Event` the stream waits on after its first
-chunk) and ``reply`` (the assistant text for a request).
+chunk), ``reply`` (the assistant text for a request) and ``tool_call`` (when set, the answer is a call of a
+function instead: its name and JSON arguments for a request, the arguments streamed in ``chunks`` pieces).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class FakeUpstream:
         self.status = 200
         self.delay = 0.0
         self.stream_gate: threading.Event | None = None
+        self.tool_call: Callable[[Received], tuple[str, str]] | None = None
         self.received: list[Received] = []
         self._lock = threading.Lock()
 
@@ -80,6 +82,12 @@ class FakeUpstream:
         request = received.json() or {}
         if scope["path"].endswith("/embeddings"):
             await _json(send, 200, _embeddings(request))
+        elif scope["path"].endswith("/chat/completions") and self.tool_call is not None:
+            name, arguments = self.tool_call(received)
+            if request.get("stream"):
+                await self._stream_call(send, request, name, arguments)
+            else:
+                await _json(send, 200, _call(request, name, arguments))
         elif scope["path"].endswith("/chat/completions"):
             text = self.reply(received)
             if request.get("stream"):
@@ -108,6 +116,30 @@ class FakeUpstream:
         if (request.get("stream_options") or {}).get("include_usage"):
             await _event(send, {**base, "choices": [], "usage": _usage(request, text)})
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+    async def _stream_call(self, send: Any, request: dict[str, Any], name: str, arguments: str) -> None:
+        """A tool call streamed as providers stream one: its id and name first, then its arguments in pieces."""
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")]})
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": request.get("model")}
+        head = {"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": ""}}
+        await _event(send, {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [head]},
+                                                 "finish_reason": None}]})
+        size = max(1, -(-len(arguments) // self.chunks))
+        for i in range(0, len(arguments), size):
+            call = {"index": 0, "function": {"arguments": arguments[i : i + size]}}
+            await _event(send, {**base, "choices": [{"index": 0, "delta": {"tool_calls": [call]},
+                                                     "finish_reason": None}]})
+        await _event(send, {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def _call(request: dict[str, Any], name: str, arguments: str) -> dict[str, Any]:
+    call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": request.get("model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                         "finish_reason": "tool_calls"}], "usage": _usage(request, arguments)}
 
 
 def _usage(request: dict[str, Any], text: str) -> dict[str, int]:
