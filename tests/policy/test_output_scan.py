@@ -84,6 +84,15 @@ def test_a_tool_calls_arguments_are_scanned_buffered_and_streamed(gateway, upstr
     assert tool_calls(gw.client("eu"), asked, stream=True) == expected
 
 
+def test_text_in_a_script_written_without_spaces_streams_as_it_comes(gateway, upstream):
+    reply = "请联系客服中心获取帮助。" * 60  # no white space: held whole, it would arrive only at the end
+    gw, eu = _lane(gateway, upstream, reply=reply)
+    eu.fake.chunks = 30
+    pieces: list[str] = []
+    assert _ask(gw, stream=True, chunks=pieces) == reply
+    assert sum(1 for piece in pieces if piece) > 20
+
+
 def test_a_value_whose_action_is_block_withholds_the_answer(gateway, upstream):
     gw, eu = _lane(gateway, upstream, entities={"EMAIL_ADDRESS": "block"})
     with pytest.raises(openai.APIStatusError) as caught:

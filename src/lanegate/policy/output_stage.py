@@ -12,6 +12,7 @@ is sent.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -80,9 +81,7 @@ class PiiScanner:
     def keep_from(self, text: str) -> int:
         # values without white space (tokens, keys, URLs, addresses) may be longer than hold: the word at the
         # end is kept whole; values with spaces in them (numbers written in groups) are shorter than hold
-        if not text or text[-1].isspace():
-            return len(text)
-        return len(text) - len(text.rsplit(None, 1)[-1])
+        return _word_start(text, len(text))
 
     def rewrite(self, exchange: Exchange, text: str, end: int, found: Sequence[Finding]) -> str:
         settings = self.settings()
@@ -210,11 +209,21 @@ def _call_index(call: dict[str, Any]) -> int:
     return index if isinstance(index, int) and index >= 0 else 0
 
 
+# what a word is made of when a stream is cut: ASCII but white space, Latin letters, full-width forms and
+# invisible characters (what a value or a context word may hold); other scripts' characters (Chinese, for
+# one, written without spaces) end a word, so that such text streams as it comes
+_WORD_CHARS = "!-~\u00a1-\u024f\uff01-\uff5e\u200b-\u200f\u2060-\u2064\ufeff"
+_IN_WORD = re.compile(f"[{_WORD_CHARS}]")
+_WORD_BACKWARDS = re.compile(f"[{_WORD_CHARS}]+")
+
+
 def _word_start(text: str, position: int) -> int:
-    """``position``, or the start of the word of ``text`` it falls inside (after the last white space)."""
-    if position <= 0 or position >= len(text) or text[position - 1].isspace() or text[position].isspace():
+    """``position``, or the start of the word of ``text`` it falls inside or ends (``len(text)``: the last
+    word's start when the text ends inside one)."""
+    if position <= 0 or (position < len(text) and not _IN_WORD.match(text, position)):
         return position
-    return max(map(text.rfind, " \n\t\r", (0,) * 4, (position,) * 4)) + 1
+    run = _WORD_BACKWARDS.match(text[position - 1 :: -1])  # read backwards from the character before
+    return position - (run.end() if run is not None else 0)
 
 
 def _count(exchange: Exchange, stage: str, field: str, counts: dict[str, tuple[int, str]]) -> None:
