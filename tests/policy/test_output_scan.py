@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import openai
 import pytest
@@ -119,3 +120,19 @@ def test_with_tokenization_the_callers_own_values_come_back_and_new_ones_are_red
         text = reply.choices[0].message.content if not stream else "".join(
             c.choices[0].delta.content or "" for c in reply if c.choices)
         assert text == "mail ann@example.org or [PHONE_NUMBER]"
+
+
+@pytest.mark.parametrize("chunks", [4, 19])
+def test_in_a_tool_call_the_callers_own_values_come_back_and_new_ones_are_redacted(gateway, upstream, monkeypatch,
+                                                                                   chunks):
+    monkeypatch.setenv("EU_VAULT_KEY", base64.b64encode(b"k" * 32).decode())
+    gw, eu = _lane(gateway, upstream, entities={"EMAIL_ADDRESS": "tokenize"}, vault_key_ref={"env": "EU_VAULT_KEY"})
+    # the provider addresses the call to the token it was sent, and adds a number of its own
+    eu.fake.tool_call = lambda r: ("send_mail", json.dumps(
+        {"to": r.json()["messages"][-1]["content"].split()[-1], "phone": "+44 20 7946 0958"}, separators=(",", ":")))
+    eu.fake.chunks = chunks
+    asked = [{"role": "user", "content": "mail ann@example.org"}]
+    expected = [("send_mail", '{"to":"ann@example.org","phone":"[PHONE_NUMBER]"}')]
+    assert tool_calls(gw.client("eu"), asked, stream=False) == expected
+    assert tool_calls(gw.client("eu"), asked, stream=True) == expected
+    assert "ann@example.org" not in eu.fake.requests()[-1].body.decode()
