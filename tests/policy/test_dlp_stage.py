@@ -58,6 +58,16 @@ def test_fuzzy_terms_are_found_across_punctuation_and_as_a_whole_message(gateway
     assert eu.fake.requests() == []
 
 
+def test_an_image_part_cannot_be_inspected_and_is_refused(gateway, upstream):
+    eu = upstream("eu")
+    client = gateway({"eu": _pack(eu.url, **RULES)}).client("eu")
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="chat", messages=[{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "https://files.example.com/memo.png"}}]}])
+    assert caught.value.code == "uninspectable_input" and caught.value.param == "messages[0].content[0]"
+    assert eu.fake.requests() == []
+
+
 def test_a_pack_of_many_patterns_names_the_one_that_matched_and_passes_clean_text(gateway, upstream):
     eu = upstream("eu")
     patterns = [f"PRJ{n}-[0-9]{{4}}" for n in range(12)]  # enough to be searched in one pass

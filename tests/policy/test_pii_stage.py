@@ -88,6 +88,24 @@ def test_embeddings_input_is_inspected_and_token_ids_are_refused(gateway, upstre
     assert caught.value.code == "uninspectable_input"
 
 
+@pytest.mark.parametrize("part", [
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+])
+def test_a_content_part_that_cannot_be_inspected_is_refused_and_nothing_is_sent(gateway, upstream, part):
+    eu = upstream("eu")
+    client = gateway({"eu": _pii_pack(eu.url)}).client("eu")
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="chat", messages=[
+            {"role": "user", "content": [{"type": "text", "text": "What does my passport say?"}, part]}])
+    assert caught.value.code == "uninspectable_input"
+    assert caught.value.param == "messages[0].content[1]" and part["type"] in caught.value.message
+    assert eu.fake.requests() == []
+    reply = client.chat.completions.create(model="chat", messages=[
+        {"role": "user", "content": [{"type": "text", "text": "mail jane.roe@example.com"}]}])
+    assert reply.choices and "[EMAIL_ADDRESS]" in _sent(eu)
+
+
 def test_pii_options_that_cannot_be_honoured_are_load_errors(tmp_path):
     def problems(**options) -> str:
         try:

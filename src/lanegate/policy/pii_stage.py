@@ -2,9 +2,9 @@
 before anything leaves the lane — or refuse the request (``block``).
 
 Texts inspected: chat messages' content (strings and text parts), ``name`` fields and tool-call arguments;
-embeddings input (a string or a list of strings). Token-id input cannot be inspected and is refused while
-this stage is on. The record gets, per entity type, how many values were found and what was done — never a
-value.
+embeddings input (a string or a list of strings). Content parts other than text (images, audio, files) and
+token-id input cannot be inspected and are refused while this stage is on. The record gets, per entity
+type, how many values were found and what was done — never a value.
 """
 
 from __future__ import annotations

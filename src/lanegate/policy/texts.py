@@ -2,8 +2,9 @@
 replace it.
 
 Chat: each message's content (a string, or the text of its text parts), its ``name``, and its tool calls'
-arguments. Embeddings: the input string or strings; input given as token ids cannot be inspected and is
-refused, so no content stage is ever passed unseen.
+arguments; other content parts (images, audio, files) cannot be inspected and are refused. Embeddings: the
+input string or strings; input given as token ids cannot be inspected and is refused. So no content stage is
+ever passed unseen.
 """
 
 from __future__ import annotations
@@ -21,13 +22,17 @@ Setter = Callable[[str], None]
 def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
     """Every text of the request with a way to replace it."""
     if exchange.chat is not None:
-        for message in exchange.chat.messages:
+        for number, message in enumerate(exchange.chat.messages):
             if isinstance(message.content, str):
                 yield message.content, partial(setattr, message, "content")
             elif isinstance(message.content, list):
-                for part in message.content:
-                    if part.text is not None:
-                        yield part.text, partial(setattr, part, "text")
+                for place, part in enumerate(message.content):
+                    if part.type != "text" or part.text is None:
+                        raise invalid_request(
+                            f"This lane inspects what is sent to its providers and cannot inspect a '{part.type}' "
+                            "content part; send text parts only, or use a lane without content stages.",
+                            "uninspectable_input", f"messages[{number}].content[{place}]")
+                    yield part.text, partial(setattr, part, "text")
             if message.name is not None:
                 yield message.name, partial(setattr, message, "name")
             for call in message.tool_calls or []:
