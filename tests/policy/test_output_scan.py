@@ -136,3 +136,19 @@ def test_in_a_tool_call_the_callers_own_values_come_back_and_new_ones_are_redact
     assert tool_calls(gw.client("eu"), asked, stream=False) == expected
     assert tool_calls(gw.client("eu"), asked, stream=True) == expected
     assert "ann@example.org" not in eu.fake.requests()[-1].body.decode()
+
+
+def test_log_probabilities_are_withheld_as_they_spell_out_the_answer(gateway, upstream):
+    gw, eu = _lane(gateway, upstream)
+    client, asked = gw.client("eu"), [{"role": "user", "content": "hi"}]
+    raw = client.chat.completions.with_raw_response.create(model="chat", messages=asked, logprobs=True)
+    assert raw.parse().choices[0].logprobs is None and raw.parse().choices[0].message.content == REDACTED
+    assert "7946" not in raw.http_response.text and "jane.roe" not in raw.http_response.text
+    eu.fake.chunks = 5
+    chunks = [c for c in client.chat.completions.create(model="chat", messages=asked, logprobs=True, stream=True)
+              if c.choices]
+    assert all(c.choices[0].logprobs is None for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == REDACTED
+    direct = openai.OpenAI(base_url=f"{eu.url}/v1", api_key="x", max_retries=0)
+    answer = direct.chat.completions.create(model="chat", messages=asked, logprobs=True).choices[0]
+    assert "jane.roe" in "".join(t.token for t in answer.logprobs.content)  # the provider does send them

@@ -5,9 +5,9 @@ stream is scanned as it flows: each choice's text is released only up to the sca
 before its end and its ``keep_from`` (the word at the end, the last words of a blocked term), never inside a
 word nor in the middle of a match, so a value split across chunks is caught whole; a private-key block is
 held until it ends. The end of what was released is read again before what follows (``LOOK_BEHIND``), so a
-value is judged with the words before it that say what it is, as in a buffered answer. A match whose action
-is ``block`` withholds a buffered answer (``502``) and ends a stream with that error event before the match
-is sent.
+value is judged with the words before it that say what it is, as in a buffered answer. Log probabilities are
+withheld: their tokens repeat the text as the provider wrote it. A match whose action is ``block`` withholds
+a buffered answer (``502``) and ends a stream with that error event before the match is sent.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ class OutputScanStage:
         self.name = scanner.name
 
     async def on_response(self, exchange: Exchange, payload: dict[str, Any]) -> None:
+        _drop_logprobs(payload)
         for text, put in answer_texts(payload):
             found = self.scanner.find(text)
             if found:
@@ -171,6 +172,7 @@ class ScanFilter:
         return self._scanner.rewrite(self._exchange, text, cut, found) if cut else ""
 
     def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        _drop_logprobs(event)
         for index, delta, final in choice_deltas(event):
             if delta is not None:
                 if isinstance(delta.get("content"), str) or final:
@@ -202,6 +204,14 @@ class ScanFilter:
             events.append({"object": "chat.completion.chunk", "choices": [{"index": index, "delta": delta}]})
         self._pending.clear()
         return events
+
+
+def _drop_logprobs(payload: dict[str, Any]) -> None:
+    """Remove each choice's log probabilities: their tokens spell out the answer as the provider wrote it,
+    which the scan may have rewritten (an answer or chunk then carries ``"logprobs": null``)."""
+    for choice in payload.get("choices") or []:
+        if isinstance(choice, dict) and choice.get("logprobs") is not None:
+            choice["logprobs"] = None
 
 
 def _call_index(call: dict[str, Any]) -> int:

@@ -5,6 +5,7 @@ set through attributes, from any thread: ``status`` (answer with this status, e.
 (seconds before answering), ``stream_gate`` (a :class:`threading.Event` the stream waits on after its first
 chunk), ``reply`` (the assistant text for a request) and ``tool_call`` (when set, the answer is a call of a
 function instead: its name and JSON arguments for a request, the arguments streamed in ``chunks`` pieces).
+A request asking for ``logprobs`` gets them: one entry per piece of the text, as providers give them.
 """
 
 from __future__ import annotations
@@ -108,7 +109,10 @@ class FakeUpstream:
         first = True
         for piece in pieces:
             delta = {"role": "assistant", "content": piece} if first else {"content": piece}
-            await _event(send, {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            choice = {"index": 0, "delta": delta, "finish_reason": None}
+            if request.get("logprobs"):
+                choice["logprobs"] = _logprobs(piece)
+            await _event(send, {**base, "choices": [choice]})
             if first and self.stream_gate is not None:
                 await asyncio.to_thread(self.stream_gate.wait, 30)
             first = False
@@ -149,9 +153,17 @@ def _usage(request: dict[str, Any], text: str) -> dict[str, int]:
 
 
 def _completion(request: dict[str, Any], text: str) -> dict[str, Any]:
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+              "logprobs": _logprobs(text) if request.get("logprobs") else None}
     return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": request.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": _usage(request, text)}
+            "choices": [choice], "usage": _usage(request, text)}
+
+
+def _logprobs(text: str) -> dict[str, Any]:
+    """Log probabilities of ``text``'s pieces (its words with the space before them), each with its bytes."""
+    pieces = [piece for piece in text.replace(" ", "\0 ").split("\0") if piece]
+    return {"content": [{"token": piece, "logprob": -0.5, "bytes": list(piece.encode()), "top_logprobs": []}
+                        for piece in pieces]}
 
 
 def _embeddings(request: dict[str, Any]) -> dict[str, Any]:
