@@ -152,3 +152,18 @@ def test_log_probabilities_are_withheld_as_they_spell_out_the_answer(gateway, up
     direct = openai.OpenAI(base_url=f"{eu.url}/v1", api_key="x", max_retries=0)
     answer = direct.chat.completions.create(model="chat", messages=asked, logprobs=True).choices[0]
     assert "jane.roe" in "".join(t.token for t in answer.logprobs.content)  # the provider does send them
+
+
+def test_a_reasoning_models_thinking_is_scanned_buffered_and_streamed(gateway, upstream):
+    gw, eu = _lane(gateway, upstream)  # vLLM and others send a reasoning model's thinking as reasoning_content
+    eu.fake.reasoning = lambda received: "The user is Jane; her mail is jane.roe@example.com, so I will answer."
+    thought = "The user is Jane; her mail is [EMAIL_ADDRESS], so I will answer."
+    client, asked = gw.client("eu"), [{"role": "user", "content": "hi"}]
+    message = client.chat.completions.create(model="chat", messages=asked).choices[0].message
+    assert message.reasoning_content == thought and message.content == REDACTED
+    for chunks in (3, 25):
+        eu.fake.chunks = chunks
+        deltas = [c.choices[0].delta for c in client.chat.completions.create(model="chat", messages=asked,
+                                                                             stream=True) if c.choices]
+        assert "".join(getattr(d, "reasoning_content", None) or "" for d in deltas) == thought
+        assert "".join(d.content or "" for d in deltas) == REDACTED

@@ -1,13 +1,14 @@
 """Scanning what the provider answers (``scan_responses: true`` on ``pii-detector`` or ``dlp-filter``).
 
-The answer's message content and tool-call arguments go through the stage's own detector and actions. A
-stream is scanned as it flows: each choice's text is released only up to the scanner's ``hold`` characters
-before its end and its ``keep_from`` (the word at the end, the last words of a blocked term), never inside a
-word nor in the middle of a match, so a value split across chunks is caught whole; a private-key block is
-held until it ends. The end of what was released is read again before what follows (``LOOK_BEHIND``), so a
-value is judged with the words before it that say what it is, as in a buffered answer. Log probabilities are
-withheld: their tokens repeat the text as the provider wrote it. A match whose action is ``block`` withholds
-a buffered answer (``502``) and ends a stream with that error event before the match is sent.
+The answer's message content, refusal and reasoning (:data:`~lanegate.policy.texts.ANSWER_FIELDS`) and its
+tool-call arguments go through the stage's own detector and actions. A stream is scanned as it flows: each
+text is released only up to the scanner's ``hold`` characters before its end and its ``keep_from`` (the word
+at the end, the last words of a blocked term), never inside a word nor in the middle of a match, so a value
+split across chunks is caught whole; a private-key block is held until it ends. The end of what was
+released is read again before what follows (``LOOK_BEHIND``), so a value is judged with the words before it
+that say what it is, as in a buffered answer. Log probabilities are withheld: their tokens repeat the text
+as the provider wrote it. A match whose action is ``block`` withholds a buffered answer (``502``) and ends a
+stream with that error event before the match is sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lanegate.pii.entities import Finding
 from lanegate.pii.operators import OperatorSettings, apply
 from lanegate.policy.chunks import choice_deltas
 from lanegate.policy.stage import StreamFilter
-from lanegate.policy.texts import answer_texts
+from lanegate.policy.texts import ANSWER_FIELDS, answer_texts
 
 PEM_START = "-----BEGIN"
 # characters of a stream a scanner's keep_from may hold back at most: words of a blocked term farther apart
@@ -142,8 +143,8 @@ class OutputScanStage:
 
 
 class ScanFilter:
-    """Per-stream state: what each choice's content and each of its tool calls' arguments have not yet
-    released (keyed by choice and call; the content's call is -1), and the end of what they sent."""
+    """Per-stream state: what each choice's texts (:data:`ANSWER_FIELDS`, keyed -1, -2...) and each of its
+    tool calls' arguments (keyed by the call's index) have not yet released, and the end of what they sent."""
 
     def __init__(self, scanner: Scanner, exchange: Exchange) -> None:
         self._scanner = scanner
@@ -175,8 +176,10 @@ class ScanFilter:
         _drop_logprobs(event)
         for index, delta, final in choice_deltas(event):
             if delta is not None:
-                if isinstance(delta.get("content"), str) or final:
-                    delta["content"] = self._release((index, -1), delta.get("content") or "", final)
+                for slot, field in enumerate(ANSWER_FIELDS):  # keyed -1, -2...: the content's always ends
+                    key = (index, -1 - slot)
+                    if isinstance(delta.get(field), str) or (final and (slot == 0 or key in self._pending)):
+                        delta[field] = self._release(key, delta.get(field) or "", final)
                 for call in delta.get("tool_calls") or []:
                     function = call.get("function") if isinstance(call, dict) else None
                     if isinstance(function, dict) and isinstance(function.get("arguments"), str):
@@ -199,7 +202,7 @@ class ScanFilter:
             text = self._release((index, call), "", True)
             if not text:
                 continue
-            delta: dict[str, Any] = {"content": text} if call < 0 else {
+            delta: dict[str, Any] = {ANSWER_FIELDS[-1 - call]: text} if call < 0 else {
                 "tool_calls": [{"index": call, "function": {"arguments": text}}]}
             events.append({"object": "chat.completion.chunk", "choices": [{"index": index, "delta": delta}]})
         self._pending.clear()

@@ -17,6 +17,9 @@ from lanegate.errors import invalid_request
 from lanegate.exchange import Exchange
 
 Setter = Callable[[str], None]
+# the texts of an answer's message (and of a streamed delta) besides tool calls: its content, a refusal, and
+# a reasoning model's thinking as vLLM, DeepSeek and others give it (``reasoning_content``, ``reasoning``)
+ANSWER_FIELDS = ("content", "refusal", "reasoning_content", "reasoning")
 
 
 def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
@@ -58,13 +61,15 @@ def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
 
 
 def answer_texts(payload: dict[str, Any]) -> Iterator[tuple[str, Setter]]:
-    """Every text of a buffered chat answer: each choice's message content and its tool calls' arguments."""
+    """Every text of a buffered chat answer: each choice's message content, refusal and reasoning
+    (:data:`ANSWER_FIELDS`), and its tool calls' arguments."""
     for choice in payload.get("choices") or []:
         message = choice.get("message") if isinstance(choice, dict) else None
         if not isinstance(message, dict):
             continue
-        if isinstance(message.get("content"), str):
-            yield message["content"], partial(message.__setitem__, "content")
+        for field in ANSWER_FIELDS:
+            if isinstance(message.get(field), str):
+                yield message[field], partial(message.__setitem__, field)
         for call in message.get("tool_calls") or []:
             function = call.get("function") if isinstance(call, dict) else None
             if isinstance(function, dict) and isinstance(function.get("arguments"), str):

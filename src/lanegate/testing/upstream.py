@@ -5,7 +5,9 @@ set through attributes, from any thread: ``status`` (answer with this status, e.
 (seconds before answering), ``stream_gate`` (a :class:`threading.Event` the stream waits on after its first
 chunk), ``reply`` (the assistant text for a request) and ``tool_call`` (when set, the answer is a call of a
 function instead: its name and JSON arguments for a request, the arguments streamed in ``chunks`` pieces).
-A request asking for ``logprobs`` gets them: one entry per piece of the text, as providers give them.
+A request asking for ``logprobs`` gets them: one entry per piece of the text, as providers give them. With
+``reasoning`` set, the answer also carries that text as ``reasoning_content`` (as vLLM and others give a
+reasoning model's thinking), streamed before the content.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class FakeUpstream:
         self.delay = 0.0
         self.stream_gate: threading.Event | None = None
         self.tool_call: Callable[[Received], tuple[str, str]] | None = None
+        self.reasoning: Callable[[Received], str] | None = None
         self.received: list[Received] = []
         self._lock = threading.Lock()
 
@@ -91,19 +94,28 @@ class FakeUpstream:
                 await _json(send, 200, _call(request, name, arguments))
         elif scope["path"].endswith("/chat/completions"):
             text = self.reply(received)
+            thinking = self.reasoning(received) if self.reasoning is not None else None
             if request.get("stream"):
-                await self._stream(send, request, text)
+                await self._stream(send, request, text, thinking)
             else:
-                await _json(send, 200, _completion(request, text))
+                answer = _completion(request, text)
+                if thinking is not None:
+                    answer["choices"][0]["message"]["reasoning_content"] = thinking
+                await _json(send, 200, answer)
         elif scope["path"].endswith("/models"):
             await _json(send, 200, {"object": "list", "data": []})
         else:
             await _json(send, 404, {"error": {"message": "not found"}})
 
-    async def _stream(self, send: Any, request: dict[str, Any], text: str) -> None:
+    async def _stream(self, send: Any, request: dict[str, Any], text: str, thinking: str | None = None) -> None:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/event-stream")]})
         base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": request.get("model")}
+        if thinking is not None:
+            size = max(1, -(-len(thinking) // self.chunks))
+            for i in range(0, len(thinking), size):
+                delta = {"reasoning_content": thinking[i : i + size]}
+                await _event(send, {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
         size = max(1, -(-len(text) // self.chunks))
         pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
         first = True
