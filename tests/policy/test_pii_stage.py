@@ -53,6 +53,19 @@ def test_every_text_of_a_chat_request_is_inspected(gateway, upstream):
     assert '"email": "[EMAIL_ADDRESS]"' in sent  # tool arguments stay valid JSON
 
 
+def test_the_user_field_metadata_and_a_prediction_are_inspected_too(gateway, upstream):
+    eu = upstream("eu")
+    client = gateway({"eu": _pii_pack(eu.url)}).client("eu")
+    client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hello"}],
+                                   user="jane.roe@example.com", metadata={"ticket": "call +44 20 7946 0958"},
+                                   prediction={"type": "content", "content": "Dear jane.roe@example.com,"})
+    sent = eu.fake.requests()[-1].json()
+    assert sent["user"] == "[EMAIL_ADDRESS]" and sent["metadata"] == {"ticket": "call [PHONE_NUMBER]"}
+    assert sent["prediction"] == {"type": "content", "content": "Dear [EMAIL_ADDRESS],"}
+    client.embeddings.create(model="chat", input="hello", user="jane.roe@example.com")
+    assert eu.fake.requests()[-1].json()["user"] == "[EMAIL_ADDRESS]"
+
+
 def test_block_refuses_naming_the_types_and_nothing_is_sent(gateway, upstream):
     eu = upstream("eu")
     gw = gateway({"eu": _pii_pack(eu.url, entities={"US_SSN": "block"})})

@@ -1,8 +1,9 @@
 """The ``pii-detector`` stage: find personal data in every text of a request and redact, mask or hash it
 before anything leaves the lane — or refuse the request (``block``).
 
-Texts inspected: chat messages' content (strings and text parts), ``name`` fields and tool-call arguments;
-embeddings input (a string or a list of strings). Content parts other than text (images, audio, files) and
+Texts inspected (:mod:`lanegate.policy.texts`): chat messages' content (strings and text parts), ``name``
+fields and tool-call arguments; embeddings input (a string or a list of strings); ``user``, ``metadata``
+values and a ``prediction``'s content. Content parts other than text (images, audio, files) and
 token-id input cannot be inspected and are refused while this stage is on. The record gets, per entity
 type, how many values were found and what was done — never a value.
 """

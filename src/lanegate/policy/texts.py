@@ -3,8 +3,10 @@ replace it.
 
 Chat: each message's content (a string, or the text of its text parts), its ``name``, and its tool calls'
 arguments; other content parts (images, audio, files) cannot be inspected and are refused. Embeddings: the
-input string or strings; input given as token ids cannot be inspected and is refused. So no content stage is
-ever passed unseen.
+input string or strings; input given as token ids cannot be inspected and is refused. Both: ``user``,
+``metadata`` values and (chat) a ``prediction``'s content. So no text a caller's users write passes a
+content stage unseen; other fields (tool definitions, a response format...) are the application's own and
+are forwarded as they are.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
             for call in message.tool_calls or []:
                 if call.function is not None and call.function.arguments is not None:
                     yield call.function.arguments, partial(setattr, call.function, "arguments")
+        yield from _fields_texts(exchange.chat.model_extra)
     elif exchange.embeddings is not None:
         request = exchange.embeddings
+        yield from _fields_texts(request.model_extra)
         if isinstance(request.input, str):
             yield request.input, partial(setattr, request, "input")
             return
@@ -58,6 +62,29 @@ def request_texts(exchange: Exchange) -> Iterator[tuple[str, Setter]]:
                 request.input = items  # type: ignore[assignment]
 
             yield item, put
+
+
+def _fields_texts(fields: dict[str, Any] | None) -> Iterator[tuple[str, Setter]]:
+    """The texts of a request's other fields that go to the provider as they are written: ``user`` (an
+    end-user's identifier, often an email address), ``metadata`` values and a ``prediction``'s content."""
+    if not fields:
+        return
+    if isinstance(fields.get("user"), str):
+        yield fields["user"], partial(fields.__setitem__, "user")
+    metadata = fields.get("metadata")
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if isinstance(value, str):
+                yield value, partial(metadata.__setitem__, key)
+    prediction = fields.get("prediction")
+    content = prediction.get("content") if isinstance(prediction, dict) else None
+    if isinstance(content, str):
+        assert isinstance(prediction, dict)
+        yield content, partial(prediction.__setitem__, "content")
+    elif isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                yield part["text"], partial(part.__setitem__, "text")
 
 
 def answer_texts(payload: dict[str, Any]) -> Iterator[tuple[str, Setter]]:
