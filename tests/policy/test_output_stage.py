@@ -86,3 +86,16 @@ def test_a_terms_last_words_are_kept_however_far_apart_they_stand(terms, text, f
 
 def test_without_terms_no_word_is_kept():
     assert DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"])).term_tail("a b c") == 5
+
+
+def test_what_a_stream_holds_when_it_ends_without_a_final_event_is_sent_scanned():
+    stream = ScanFilter(PiiScanner(DETECTOR, OperatorSettings), SimpleNamespace(stages=[]))  # type: ignore[arg-type]
+    events = [stream.on_event({"choices": [{"index": 0, "finish_reason": None, "delta": {
+        "content": content, "tool_calls": [{"index": 1, "function": {"arguments": arguments}}]}}]})
+        for content, arguments in (("write to jane.roe@exa", '{"to": "bob@'), ("mple.com", 'example.org"}'))]
+    events += stream.on_end()
+    deltas = [event["choices"][0]["delta"] for event in events]
+    content = "".join(delta.get("content", "") for delta in deltas)
+    arguments = "".join(call["function"]["arguments"] for delta in deltas for call in delta.get("tool_calls", []))
+    assert content == "write to [EMAIL_ADDRESS]" and arguments == '{"to": "[EMAIL_ADDRESS]"}'
+    assert stream.on_end() == []
