@@ -66,18 +66,24 @@ def test_the_user_field_metadata_and_a_prediction_are_inspected_too(gateway, ups
     assert eu.fake.requests()[-1].json()["user"] == "[EMAIL_ADDRESS]"
 
 
-def test_block_refuses_naming_the_types_and_nothing_is_sent(gateway, upstream):
+@pytest.mark.parametrize(("options", "named"), [
+    ({"entities": {"US_SSN": "block"}}, ["US_SSN"]),  # one type blocked, the others redacted
+    ({"action": "block", "entities": {"EMAIL_ADDRESS": "redact"}}, ["US_SSN"]),  # every type blocked but one
+    ({"action": "block"}, ["EMAIL_ADDRESS", "US_SSN"]),
+])
+def test_block_refuses_naming_the_types_and_nothing_is_sent(gateway, upstream, options, named):
     eu = upstream("eu")
-    gw = gateway({"eu": _pii_pack(eu.url, entities={"US_SSN": "block"})})
+    gw = gateway({"eu": _pii_pack(eu.url, **options)})
     with pytest.raises(openai.PermissionDeniedError) as caught:
         gw.client("eu").chat.completions.create(model="chat", messages=[
             {"role": "user", "content": "SSN 078-05-1121 and mail x@example.com"}])
     error = caught.value.body
-    assert error["code"] == "pii_blocked" and error["entities"] == ["US_SSN"] and "078" not in error["message"]
+    assert error["code"] == "pii_blocked" and error["entities"] == named and "078" not in error["message"]
     assert eu.fake.requests() == []
     [record] = gw.records("eu")
     assert record["error_code"] == "pii_blocked"
     assert record["stages"][0]["detail"]["entities"]["US_SSN"] == {"count": 1, "action": "block"}
+    assert "x@example.com" not in str(record)
 
 
 def test_mask_and_keyed_hash(gateway, upstream):

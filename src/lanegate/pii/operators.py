@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lanegate.pii.entities import Finding
 
@@ -31,14 +31,19 @@ class OperatorSettings:
     def action(self, entity: str) -> str:
         return self.actions.get(entity, self.default)
 
+    @property
+    def blocks(self) -> bool:
+        """Whether some entity type's action is ``block``."""
+        return self.default == "block" or "block" in self.actions.values()
 
-@dataclass
-class Outcome:
-    """The rewritten text, and per entity type how many values were found."""
+
+class Outcome(NamedTuple):
+    """The rewritten text, per entity type how many values were found, and the types whose action is
+    ``block``. (Plain dicts and a named tuple: this runs for every text with findings, on the request path.)"""
 
     text: str
-    counts: Counter[str] = field(default_factory=Counter)
-    blocked: set[str] = field(default_factory=set)
+    counts: dict[str, int]
+    blocked: set[str]
 
 
 def _mask(value: str, keep: int) -> str:
@@ -65,19 +70,18 @@ def apply(text: str, findings: Sequence[Finding], settings: OperatorSettings,
     """Rewrite ``text`` for ``findings`` (sorted, not overlapping). Values whose action is ``block`` are named
     in ``blocked`` and left in place: the caller refuses the request instead of sending anything. ``tokens``
     gives the token of each ``(entity, value)`` whose action is ``tokenize``."""
-    outcome = Outcome(text)
+    counts: dict[str, int] = {}
+    blocked: set[str] = set()
     pieces: list[str] = []
     position = len(text)
-    for finding in reversed(findings):
-        action = settings.action(finding.entity)
-        outcome.counts[finding.entity] += 1
+    for entity, start, end, _ in reversed(findings):
+        action = settings.action(entity)
+        counts[entity] = counts.get(entity, 0) + 1
         if action == "block":
-            outcome.blocked.add(finding.entity)
+            blocked.add(entity)
             continue
-        pieces.append(text[finding.end : position])
-        pieces.append(_replacement(finding.entity, text[finding.start : finding.end], action, settings,
-                                   tokens or {}))
-        position = finding.start
+        pieces.append(text[end:position])
+        pieces.append(_replacement(entity, text[start:end], action, settings, tokens or {}))
+        position = start
     pieces.append(text[:position])
-    outcome.text = "".join(reversed(pieces))
-    return outcome
+    return Outcome("".join(reversed(pieces)), counts, blocked)

@@ -4,8 +4,6 @@ the matched text."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from lanegate.config.models import DlpFilterOptions
 from lanegate.dlp import DlpMatch, DlpRules
 from lanegate.errors import Refusal
@@ -23,13 +21,14 @@ class DlpFilterStage:
         self.memo: Memo[tuple[DlpMatch, ...]] = Memo(memo_entries)  # a conversation's history is read once
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
-        matched: Counter[str] = Counter()
+        matched: dict[str, int] = {}
         caller = caller_of(exchange)
         for text, put in request_texts(exchange):
             found = self.memo.get(caller, text, self._find)
             if not found:
                 continue
-            matched.update(m.label for m in found)
+            for match in found:
+                matched[match.label] = matched.get(match.label, 0) + 1
             if self._options.action == "redact":
                 put(DlpRules.redact(text, found))
         detail = {"sensitivity_level": self._options.sensitivity_level, "action": self._options.action,

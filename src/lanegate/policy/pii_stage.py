@@ -11,7 +11,6 @@ type, how many values were found and what was done — never a value.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,28 +56,32 @@ class PiiDetectorStage:
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         settings = self.settings()
-        found: Counter[str] = Counter()
         texts = list(request_texts(exchange))
         caller = caller_of(exchange)
         if self.detector.model is None:
             detected = self._detect(caller, texts)
         else:  # a model takes milliseconds: keep the event loop free for other requests meanwhile
             detected = await asyncio.to_thread(self._detect, caller, texts)
-        blocked = {f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
+        if not detected:
+            return StageOutcome(self.name, "continue", {})
+        blocked = ({f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
+                   if settings.blocks else set())
         tokens = await self._tokenize(exchange, detected, settings) if self._tokenizes and not blocked else {}
+        found: dict[str, int] = {}
         for text, put, findings in detected:
             outcome = apply(text, findings, settings, tokens)
-            found.update(outcome.counts)
+            for entity, count in outcome.counts.items():
+                found[entity] = found.get(entity, 0) + count
             if not blocked:
                 put(outcome.text)
         detail: dict[str, Any] = {"entities": {e: {"count": n, "action": settings.action(e)}
-                                               for e, n in sorted(found.items())}} if found else {}
+                                               for e, n in sorted(found.items())}}
         if blocked:
             names = sorted(blocked)
             raise Refusal(403, f"The request contains personal data this lane does not send to any provider: "
                           f"{', '.join(names)}.", type="permission_error", code="pii_blocked",
                           extra={"entities": names}, record=detail)
-        if found and self._options.redaction.include_metadata:
+        if self._options.redaction.include_metadata:
             summary = ",".join(f"{e}={n}" for e, n in sorted(found.items()))
             exchange.response_headers.append((b"x-lanegate-pii", summary.encode()))
         if tokens:
