@@ -94,6 +94,16 @@ def test_patterns_are_linear_time_and_invalid_ones_are_load_errors(tmp_path):
     assert "policy.dlp-filter.detect_patterns[1]: not a valid pattern" in str(caught.value)
 
 
+@pytest.mark.parametrize("scan_responses", [True, False])
+def test_a_pattern_without_a_bound_is_a_load_warning_when_answers_are_scanned(tmp_path, scan_responses):
+    patterns = ["EMP-[0-9]{6}", "EMP-[0-9]+", "BEGIN.{0,100}END", "BEGIN.*END"]
+    config = load_sources([(tmp_path / "eu.yaml", _pack("http://127.0.0.1:9", detect_patterns=patterns,
+                                                       scan_responses=scan_responses))], base=tmp_path)
+    warned = [w.key for w in config.warnings if "no bound on how long a match can be" in str(w)]
+    assert warned == (["policy.dlp-filter.detect_patterns[1]", "policy.dlp-filter.detect_patterns[3]"]
+                      if scan_responses else [])
+
+
 def test_scan_responses_redacts_or_withholds_the_answer_buffered_and_streamed(gateway, upstream):
     eu = upstream("eu")
     eu.fake.reply = lambda received: "Filed under CASE-2024-SEALED-00042 as the export controlled memo says."

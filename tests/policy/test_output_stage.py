@@ -99,3 +99,26 @@ def test_what_a_stream_holds_when_it_ends_without_a_final_event_is_sent_scanned(
     arguments = "".join(call["function"]["arguments"] for delta in deltas for call in delta.get("tool_calls", []))
     assert content == "write to [EMAIL_ADDRESS]" and arguments == '{"to": "[EMAIL_ADDRESS]"}'
     assert stream.on_end() == []
+
+
+SEALED = "SEALED\\[[A-Z ]{10,600}\\]"  # a match of up to 608 characters, spaces in it
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(10, 600), st.lists(st.integers(0, 700), max_size=12))
+def test_a_patterns_match_longer_than_256_characters_is_never_sent_in_part(size, cuts):
+    text = "Filed as SEALED[" + ("AB " * 200)[:size] + "] and closed."
+    rules = DlpRules(DlpFilterOptions(detect_patterns=[SEALED], action="redact"))
+    cuts = [cut for cut in cuts if cut < len(text)]
+    assert _streamed(rules, text, cuts) == "Filed as [REDACTED:DLP] and closed."
+
+
+@pytest.mark.parametrize(("patterns", "terms", "hold"), [
+    ([SEALED, "EMP-[0-9]{6}"], [], 608),  # the widest match
+    (["EMP-[0-9]{6}"], ["salary review"], 256),
+    (["EMP-[0-9]+", "BEGIN.*END"], [], 256),  # no bound: what a stream holds by default
+    (["[A-Z ]{1,1000}" * 20], [], 16384),  # never more than any stream keeps
+    ([], ["x" * 200], 400),
+])
+def test_a_stream_holds_back_the_widest_match_a_pattern_can_make(patterns, terms, hold):
+    assert DlpScanner(DlpRules(DlpFilterOptions(detect_patterns=patterns, blocked_terms=terms))).hold == hold

@@ -31,6 +31,7 @@ from lanegate.config.yamlfile import LineMap, line_for, read_yaml, validation_pr
 from lanegate.dlp import PatternError, compile_patterns
 from lanegate.governance.policy import Governance
 from lanegate.governance.registry import Registry
+from lanegate.patterns import widest
 from lanegate.pii.entities import ALL_ENTITIES, HEALTHCARE_ENTITIES, MODEL_ENTITIES, PCI_ENTITIES
 from lanegate.pii.ner import unavailable_reason
 from lanegate.store.factory import store_url_problem
@@ -136,7 +137,15 @@ def _check_dlp(label: str, lines: LineMap, options: DlpFilterOptions) -> list[Pr
         key = f"policy.dlp-filter.detect_patterns[{exc.index}]"
         return [Problem(label, key, f"not a valid pattern ({exc}); patterns use RE2 syntax, which has no "
                         "backreferences or lookaround and always matches in linear time", line_for(lines, key))]
-    return []
+    if not options.scan_responses:
+        return []
+    unbounded = [i for i, pattern in enumerate(options.detect_patterns) if widest(pattern) is None]
+    return [Problem(label, key, "no bound on how long a match can be (*, +, {n,}, or syntax whose bound is not "
+                    "known): a streamed answer is held back as long as the widest bounded pattern's match (at "
+                    "least 256 characters), and a longer match of this one can be sent in part before it is "
+                    "recognised; bound its repeats ({1,500}) to have every match held whole", line_for(lines, key),
+                    "warning")
+            for key in (f"policy.dlp-filter.detect_patterns[{i}]" for i in unbounded)]
 
 
 def _check_chain(label: str, lines: LineMap, pack: PackFile) -> ChainOptions:

@@ -5,12 +5,11 @@ input makes them backtrack without bound (no nested quantifiers over overlapping
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from lanegate.patterns import widest
 from lanegate.pii import validators as v
 
 I = re.IGNORECASE  # noqa: E741 - the flag's usual short name
@@ -92,7 +91,7 @@ def _not_before(excluded: str) -> str:
 
 
 def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: object) -> Rule:
-    return Rule(entity, re.compile(pattern, flags), score, widest=_widest(pattern, flags),
+    return Rule(entity, re.compile(pattern, flags), score, widest=widest(pattern, flags),
                 **options)  # type: ignore[arg-type]
 
 
@@ -117,19 +116,6 @@ _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pat
 def _any_trigger(*triggers: str) -> str:
     """A gate's candidate for "one of ``triggers`` (lower case) occurs", in any case."""
     return "(?i:" + "|".join(re.escape(t) for t in triggers) + ")"
-
-
-def _widest(pattern: str, flags: int) -> int | None:
-    """The longest match of ``pattern`` (``None``: unbounded); its lookaheads read at most two characters more."""
-    try:
-        parser: Any = importlib.import_module("re._parser")
-        width = int(parser.parse(pattern, flags).getwidth()[1])
-    except Exception:  # a Python without this parser: no bound known
-        return None
-    return width if width < _UNBOUNDED else None
-
-
-_UNBOUNDED = 1 << 16
 
 
 # backscans: the run of characters before a trigger where a match may start (read backwards: one class repeated)

@@ -101,7 +101,8 @@ class DlpScanner:
     def __init__(self, rules: DlpRules) -> None:
         self._rules = rules
         longest = max((len(t) for t in rules.options.blocked_terms), default=0)
-        self.hold = max(256, 2 * longest)
+        # a match no longer than the hold is never released in part; a pattern without a bound gets 256
+        self.hold = min(KEEP_AT_MOST, max(256, 2 * longest, rules.widest_pattern))
 
     def find(self, text: str, start: int = 0) -> list[DlpMatch]:
         return [replace(m, start=max(m.start - start, 0), end=m.end - start)
