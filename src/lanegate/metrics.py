@@ -1,4 +1,5 @@
-"""Prometheus metrics. Labels carry lane, endpoint, decision, target and error kind — never payload data.
+"""Prometheus metrics. Labels carry lane, endpoint, decision, target, error kind and code, and the entity types
+and DLP rules (by their place in the pack) content stages found — never payload data.
 
 With several worker processes, ``PROMETHEUS_MULTIPROC_DIR`` is set before start and ``/metrics`` aggregates
 every worker's values.
@@ -7,9 +8,14 @@ every worker's values.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+if TYPE_CHECKING:
+    from lanegate.exchange import StageOutcome
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -35,6 +41,24 @@ class Metrics:
                                      ["lane", "sink"], registry=self.registry)
         self.unrouted = Counter("lanegate_unrouted_requests", "Requests matching no lane or endpoint.",
                                 ["reason"], registry=self.registry)
+        self.refusals = Counter("lanegate_refusals", "Refused requests by error code (with their records).",
+                                ["lane", "endpoint", "code"], registry=self.registry)
+        self.findings = Counter("lanegate_content_findings", "Values content stages found in requests and answers, "
+                                "by entity type or DLP rule and what was done (with their records).",
+                                ["lane", "stage", "kind", "action"], registry=self.registry)
+
+    def count_findings(self, lane: str, stages: Iterable[StageOutcome]) -> None:
+        """Add what the content stages of one request recorded: per entity type (``pii-detector``) or rule
+        (``dlp-filter``, ``pattern[0]``), how many and the action."""
+        for outcome in stages:
+            detail = outcome.detail
+            found = detail.get("entities") or detail.get("matches")
+            if not found:
+                continue
+            for kind, value in found.items():  # {"count": n, "action": a}, or n with the stage's one action
+                count, action = ((value["count"], value["action"]) if isinstance(value, dict)
+                                 else (value, detail.get("action", "")))
+                self.findings.labels(lane, outcome.stage, kind, action).inc(count)
 
     def exposition(self) -> bytes:
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

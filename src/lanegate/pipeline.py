@@ -223,6 +223,9 @@ class Pipeline:
             raise
         target = ex.selected.id if ex.selected else "none"
         self._metrics.requests.labels(lane.name, ex.endpoint, ex.decision, target).inc()
+        if ex.refusal is not None:
+            self._metrics.refusals.labels(lane.name, ex.endpoint, ex.refusal.code).inc()
+        self._metrics.count_findings(lane.name, ex.stages)
         self._metrics.latency.labels(lane.name, ex.endpoint, ex.decision).observe(time.perf_counter() - ex.started)
 
 
