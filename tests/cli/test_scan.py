@@ -150,6 +150,15 @@ def test_a_blocking_dlp_rule_refuses_before_the_pii_detector_runs(tmp_path):
     assert [f["entity_type"] for f in scanned["findings"]] == ["term[0]"]
 
 
+def test_the_packs_warnings_are_shown_on_stderr_and_the_result_on_stdout(tmp_path):
+    dlp = {"detect_patterns": ["EMP-[0-9]+"], "action": "redact", "scan_responses": True}
+    chain = ["dlp-filter", "data-routing-policy", "audit-logger"]
+    targets = [target("eu-a", "http://127.0.0.1:9", "eu-central-1")]
+    (tmp_path / "eu.yaml").write_text(pack("eu", ["eu-central-1"], targets, chain=chain, stages={"dlp-filter": dlp}))
+    result = _run("scan", "--config", str(tmp_path), "--json", stdin="ask EMP-1234567")
+    assert orjson.loads(result.stdout)["text"] == "ask [REDACTED:DLP]"
+    assert "warning:" in result.stderr and "policy.dlp-filter.detect_patterns[0]: no bound" in result.stderr
+
 def test_a_dlp_stage_after_the_pii_detector_sees_its_markers_and_reports_input_offsets(tmp_path):
     (tmp_path / "eu.yaml").write_text(_both(first="pii-detector"))
     text = "call +44 20 7946 0958, then EMP-654321"

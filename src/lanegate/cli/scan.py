@@ -246,7 +246,11 @@ def scan(
             err.print(f"[red]error:[/] pass --lane; lanes: {', '.join(sorted(loaded.lanes))}")
             raise typer.Exit(2)
         lane = next(iter(loaded.lanes))
-    stages = steps(lane_or_exit(loaded, lane))
+    config_lane = lane_or_exit(loaded, lane)
+    for warning in loaded.warnings:  # the pack's own warnings (a DLP pattern without a bound...), as serve shows
+        if warning.file == str(config_lane.source):
+            err.print(f"warning: {warning}", markup=False)
+    stages = steps(config_lane)
     try:
         with contextlib.nullcontext(sys.stdin) if source == "-" else open(source, encoding="utf-8") as stream:
             if jsonl:
