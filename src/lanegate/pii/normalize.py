@@ -2,9 +2,10 @@
 
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
 (full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
-(Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``
-and tabs spaces, and invisible characters (zero-width spaces and joiners, soft hyphens, bidirectional
-controls, tags, variation selectors...: :func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
+(Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``,
+tabs spaces and the ideographic full stop ``.`` (``jane@example。com``), and invisible characters (zero-width
+spaces and joiners, soft hyphens, bidirectional controls, tags, variation selectors...:
+:func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -24,7 +25,11 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 DASHES = "\u2010\u2012\u2013\u2014\u2015\u2212"
 #: Characters read as a space: the tab, and the one space separator NFKC leaves alone (the Ogham space mark).
 SPACES = "\t\u1680"
-_SAME_WIDTH = tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
+#: Characters read as ``.``: the ideographic full stop, which domain names take as a dot between labels (IDNA), as
+#: NFKC does the full-width and half-width ones (the latter becoming this one)
+FULL_STOPS = "\u3002"
+_SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
+               + tuple((stop, ".") for stop in FULL_STOPS))
 
 
 class Normalized(NamedTuple):

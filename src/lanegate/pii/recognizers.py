@@ -216,17 +216,21 @@ RULES: tuple[Rule, ...] = (
         candidate=r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[A-Za-z0-9]{1,16})?"
         + _not_before(r"\w:"),
     ),
-    # grouped digits; the same digits ungrouped are the third rule's (one rule per shape: each reads its spans)
+    # grouped digits; the same digits ungrouped are a rule below (one rule per shape: each reads its spans)
     _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
             after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
     _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(14, 15)),  # Amex
+    # groups joined by underscores or slashes, a way of writing a number past filters (a rule of its own: adding
+    # these separators to the rules above made the engine's pass over ordinary text a third slower)
+    _fenced("CREDIT_CARD", r"[0-9]{3}([_/])(?:\d{4}\1\d{4}\1\d{1,7}|\d{6}\1\d{4,5})", 0.9, lead="[0-9]",
+            before=r"\w+-", after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
             run=(12, 19)),
     # every digit set apart by the same separator ("4 1 1 1 1 1 1 1 ..."), a way of writing a number past filters
     _fenced("CREDIT_CARD", r"([ .-])\d(?:\1\d){10,17}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(12, 19), prefix=r"[0-9](?:[ .-][0-9]){11}"),
-    _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?", 0.95,
+    _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?", 0.95,
             validate=v.iban_code, run=(2, 34)),
     _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.us_ssn, cluster=(9, 9)),

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 RUN = re.compile(r"[0-9]+")
-SEPARATORS = " .()/-"  # what may join the digit runs of one number (one or two of them)
+SEPARATORS = " .()/_-"  # what may join the digit runs of one number (one or two of them)
 MAX_PIECES = 16
 LONGEST = 19  # no rule needs a number of more digits (card numbers)
 RADIUS = 24  # letters before or after a number that a rule may need (IBAN country code, passport letters...)

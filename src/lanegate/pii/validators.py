@@ -18,9 +18,9 @@ from stdnum.iso7064 import mod_11_10
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 
-_SEPARATORS = re.compile(r"[\s.\-/]")
-# what digits() removes from ASCII text: the ASCII characters \s matches, and . - /
-_ASCII_SEPARATORS = b" \t\n\r\f\v\x1c\x1d\x1e\x1f.-/"
+_SEPARATORS = re.compile(r"[\s.\-/_]")
+# what digits() removes from ASCII text: the ASCII characters \s matches, and . - / _
+_ASCII_SEPARATORS = b" \t\n\r\f\v\x1c\x1d\x1e\x1f.-/_"
 # Numbers published as examples or never issued (SSA: area 000, 666, 900-999; group 00; serial 0000).
 _SSN_SAMPLES = frozenset({"078051120", "219099999", "457555462"})
 # HMRC: the first letter is not D, F, I, Q, U or V; the second not D, F, I, O, Q, U or V; these pairs are unused.

@@ -223,10 +223,11 @@ def _call_index(call: dict[str, Any]) -> int:
     return index if isinstance(index, int) and index >= 0 else 0
 
 
-# what a word is made of when a stream is cut: ASCII but white space, Latin letters, full-width forms and
-# invisible characters (what a value or a context word may hold); other scripts' characters (Chinese, for
-# one, written without spaces) end a word, so that such text streams as it comes
-_WORD_CHARS = "!-~\u00a1-\u024f\uff01-\uff5e\u200b-\u200f\u2060-\u2064\ufeff"
+# what a word is made of when a stream is cut: ASCII but white space, Latin letters, full-width forms,
+# ideographic full stops (which join a domain name's labels) and invisible characters (what a value or a
+# context word may hold); other scripts' characters (Chinese, for one, written without spaces) end a word, so
+# that such text streams as it comes
+_WORD_CHARS = "!-~\u00a1-\u024f\u3002\uff01-\uff5e\uff61\u200b-\u200f\u2060-\u2064\ufeff"
 _IN_WORD = re.compile(f"[{_WORD_CHARS}]")
 _WORD_BACKWARDS = re.compile(f"[{_WORD_CHARS}]+")
 
