@@ -49,6 +49,11 @@ def test_evasion_by_compatibility_forms_and_invisible_characters_is_undone_and_s
     ("card 4111_1111_1111_1111 ok", "CREDIT_CARD", "4111_1111_1111_1111"),
     ("card 4111/1111/1111/1111 ok", "CREDIT_CARD", "4111/1111/1111/1111"),
     ("amex 3782_822463_10005 ok", "CREDIT_CARD", "3782_822463_10005"),
+    ("card 4111 1111-1111.1111 ok", "CREDIT_CARD", "4111 1111-1111.1111"),  # mixed
+    ("card 4111  1111  1111  1111 ok", "CREDIT_CARD", "4111  1111  1111  1111"),  # as pasted from a PDF
+    ("card 4111 1111 1111  1111 ok", "CREDIT_CARD", "4111 1111 1111  1111"),  # only the last gap is odd
+    ("card 4111 - 1111 - 1111 - 1111 ok", "CREDIT_CARD", "4111 - 1111 - 1111 - 1111"),
+    ("amex 3782 - 822463 - 10005 ok", "CREDIT_CARD", "3782 - 822463 - 10005"),
     ("IBAN GB82-WEST-1234-5698-7654-32.", "IBAN_CODE", "GB82-WEST-1234-5698-7654-32"),
     ("mail jane@example\u3002com now", "EMAIL_ADDRESS", "jane@example\u3002com"),  # a dot between labels (IDNA)
     ("mail jane@example\uff61co\uff61uk now", "EMAIL_ADDRESS", "jane@example\uff61co\uff61uk"),
@@ -60,7 +65,7 @@ def test_evasion_by_other_separators_inside_numbers_and_other_full_stops_is_undo
 
 
 @pytest.mark.parametrize("text", ["card 4111_1111_1111_1112 ok", "ref 2024/0315/1122/3344 ok",
-                                  "IBAN GB82-WEST-1234-5698-7654-33."])
+                                  "card 4111 - 1111 - 1111 - 1112 ok", "IBAN GB82-WEST-1234-5698-7654-33."])
 def test_other_separators_do_not_make_numbers_that_fail_their_checks_into_findings(text):
     assert _found(text, DEFAULT_ENTITIES) == []
 

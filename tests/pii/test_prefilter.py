@@ -140,11 +140,11 @@ def test_emails_found_from_each_at_sign_as_without_the_engine(text):
     assert FAST.detect(text) == PLAIN.detect(text)
 
 
-def test_every_gate_has_triggers_to_read_around():
+def test_every_gate_has_triggers_to_read_around_or_numbers_to_read():
     gates = [r for r in RULES if r.gate]
     assert len(gates) >= 5
     for rule in gates:
-        assert rule.trigger, rule.pattern.pattern
+        assert rule.trigger or rule.cluster or rule.run, rule.pattern.pattern
 
 
 @pytest.mark.parametrize("text", [
@@ -154,6 +154,7 @@ def test_every_gate_has_triggers_to_read_around():
     "db at postgres://admin:s3cret@db.internal:5432/app", "POSTGRES://ADMIN:S3CRET@DB", "://",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----", "Private Key",
     "MRN: AB-123456", "Patient ID 778899", "cvv 123", "Security Code: 4321", "CID 123",
+    "4111  1111 1111 1111 and 5500 0000 0000 0004", "3782_822463_10005", "1 4111 - 1111 - 1111 - 1111 2",
 ])
 def test_a_gate_finds_what_reading_around_its_triggers_finds_without_the_engine(text):
     assert FAST.detect(text) == PLAIN.detect(text)

@@ -127,6 +127,9 @@ def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
                    for index, rule in enumerate(rules) if rule.candidate is not None)
     if not wanted:
         return None
+    # gates last: the order of the expressions changes the database the engine builds, and with a gate among the
+    # other candidates (the loosely grouped card numbers') its pass over ordinary text took 40% longer
+    wanted = tuple(w for w in wanted if w[3] != _GATE) + tuple(w for w in wanted if w[3] == _GATE)
     return Prefilter(_database(wanted))
 
 

@@ -47,10 +47,11 @@ class Rule:
     rest may be unbounded — and the pattern is tried one character after where each candidate starts (and at the
     text's start), in order, passing over starts inside the last match as ``finditer`` does. With ``gate``, the
     candidate only tells whether the text may hold a match (the engine neither tracks where it starts nor reports
-    it twice): the rule then reads around its triggers, as it does without the engine. With ``at_trigger`` (a rule
-    with ``backscan`` and one trigger), the candidate ends where the trigger ends, and only that end is reported
-    (no start: the engine reads faster when it need not track one): the rule is tried from the backscan at each,
-    as without the engine. Rules without a candidate are found through their triggers.
+    it twice): the rule then reads around its triggers, as it does without the engine (the whole text when it
+    has none). With ``at_trigger`` (a rule with ``backscan`` and one trigger), the candidate ends where the trigger
+    ends, and only that end is reported (no start: the engine reads faster when it need not track one): the rule
+    is tried from the backscan at each, as without the engine. Rules without a candidate are found through their
+    triggers.
     """
 
     entity: str
@@ -143,6 +144,10 @@ _STREET_LAST = (r"straße|strasse|str|gasse|allee|platz|damm|ufer|weg|gatan|gata
                 r"laan|gracht|plein")
 _STREET_LAST_TRIGGERS = tuple(sorted({w + " " for w in _STREET_LAST.split("|")} | {w + ". " for w in ("str",)}))
 
+# what may stand between a card number's groups besides one space, dot or dash; and what only this allows
+_CARD_GAP = r"[ ._/-]{1,3}"
+_ODD_GAP = r"(?:[ ._/-]{2,3}|[_/])"
+
 RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
@@ -216,15 +221,22 @@ RULES: tuple[Rule, ...] = (
         candidate=r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[A-Za-z0-9]{1,16})?"
         + _not_before(r"\w:"),
     ),
-    # grouped digits; the same digits ungrouped are a rule below (one rule per shape: each reads its spans)
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{4}\1\d{4}\1\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
+    # grouped digits (4-4-4-1..7, or Amex's 4-6-4..5), one space, dot or dash between groups, mixed or not; the same
+    # digits ungrouped are a rule below (one rule per shape: each reads its spans)
+    _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{4}[ .-]\d{4}[ .-]\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
             after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
-    _fenced("CREDIT_CARD", r"[0-9]{3}([ .-])\d{6}\1\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+    _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{6}[ .-]\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(14, 15)),  # Amex
-    # groups joined by underscores or slashes, a way of writing a number past filters (a rule of its own: adding
-    # these separators to the rules above made the engine's pass over ordinary text a third slower)
-    _fenced("CREDIT_CARD", r"[0-9]{3}([_/])(?:\d{4}\1\d{4}\1\d{1,7}|\d{6}\1\d{4,5})", 0.9, lead="[0-9]",
-            before=r"\w+-", after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
+    # the same shapes with up to three of space, dot, dash, slash and underscore between groups ("4111  1111 ...",
+    # "4111 - 1111 - ...", "4111_1111_..."), ways of writing a number past filters. A gate: the engine tells only
+    # whether a number with such a separator among its first groups occurs (rare), and the rule then reads the
+    # text (the rules above find the others)
+    _fenced("CREDIT_CARD", rf"[0-9]{{3}}{_CARD_GAP}(?:\d{{4}}{_CARD_GAP}\d{{4}}{_CARD_GAP}\d{{1,7}}"
+            rf"|\d{{6}}{_CARD_GAP}\d{{4,5}})", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+            validate=v.credit_card, cluster=(12, 19), gate=True,
+            prefix=rf"[0-9]{{4}}(?:{_ODD_GAP}[0-9]{{4}}{_CARD_GAP}[0-9]{{4}}|[ .-][0-9]{{4}}{_ODD_GAP}[0-9]{{4}}"
+                   rf"|[ .-][0-9]{{4}}[ .-][0-9]{{4}}{_ODD_GAP}[0-9]|{_ODD_GAP}[0-9]{{6}}{_CARD_GAP}[0-9]{{4}}"
+                   rf"|[ .-][0-9]{{6}}{_ODD_GAP}[0-9]{{4}})"),
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
             run=(12, 19)),
     # every digit set apart by the same separator ("4 1 1 1 1 1 1 1 ..."), a way of writing a number past filters

@@ -1,6 +1,6 @@
 """Where in a text the digit-based rules need to look: the numbers it holds, and the text around them.
 
-One pass finds every number (digits joined by single separators). A rule that needs, say, a nine-digit
+One pass finds every number (digits joined by separators, up to three together). A rule that needs, say, a nine-digit
 number is skipped when there is none; the others read only windows around the numbers, joined into one
 short string, instead of the whole text — most prompts hold few numbers, so most of the text is never
 scanned by most rules.
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 RUN = re.compile(r"[0-9]+")
-SEPARATORS = " .()/_-"  # what may join the digit runs of one number (one or two of them)
+SEPARATORS = " .()/_-"  # what may join the digit runs of one number (one to three of them)
 MAX_PIECES = 16
 LONGEST = 19  # no rule needs a number of more digits (card numbers)
 RADIUS = 24  # letters before or after a number that a rule may need (IBAN country code, passport letters...)
@@ -54,7 +54,7 @@ def numbers(text: str) -> Numbers | None:
     previous_end = -10
     for start, end in spans:
         gap = text[previous_end:start]
-        if not (0 < len(gap) <= 2 and not gap.strip(SEPARATORS)) or len(group) >= MAX_PIECES:
+        if not (0 < len(gap) <= 3 and not gap.strip(SEPARATORS)) or len(group) >= MAX_PIECES:
             _sums(group, clusters)
             group = []
         group.append(end - start)
