@@ -73,6 +73,21 @@ def test_one_pass_finds_what_re_alone_finds_in_generated_text(text):
     assert FAST.detect(text) == PLAIN.detect(text), repr(text)
 
 
+GAPS = st.text(" ._/-", min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([("4111", "1111", "1111", "1111"), ("5500", "0000", "0000", "0004"), ("3782", "822463", "10005"),
+                        ("4012", "8888", "8888", "1881")]), st.lists(GAPS, min_size=3, max_size=3))
+def test_a_card_number_with_any_gaps_is_found_alike_with_and_without_the_engine(groups, gaps):
+    number = groups[0] + "".join(gap + group for gap, group in zip(gaps, groups[1:], strict=False))
+    text = f"card {number} ok"
+    found = FAST.detect(text)
+    assert found == PLAIN.detect(text), repr(text)
+    if all(len(gap) <= 3 for gap in gaps[: len(groups) - 1]):  # up to three separators between groups: found whole
+        assert [(f.entity, text[f.start : f.end]) for f in found] == [("CREDIT_CARD", number)], repr(text)
+
+
 @pytest.mark.parametrize(("text", "entity", "value"), [
     ("call 5551234567x89 today", "PHONE_NUMBER", "5551234567x89"),
     ("call 555-123-4567 ext. 12 today", "PHONE_NUMBER", "555-123-4567 ext. 12"),
