@@ -168,8 +168,6 @@ class DlpRules:
         widths = [widest(pattern) for pattern in options.detect_patterns]
         #: the most characters a pattern's match can span, of the patterns with a bound (what a stream holds)
         self.widest_pattern = max((width for width in widths if width is not None), default=0)
-        #: the patterns whose matches have no bound (``*``, ``+``, ``{n,}``) or none known
-        self.unbounded = tuple(index for index, width in enumerate(widths) if width is None)
         self._terms = [" ".join(_WORD.findall(fold(term)[0])) for term in options.blocked_terms]
         self._term_words = [term.split(" ") for term in self._terms]
         # a window within max_distance edits of a term (m characters) is at most 2 * max_distance insertions
