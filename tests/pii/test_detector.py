@@ -64,6 +64,13 @@ def test_evasion_by_other_separators_inside_numbers_and_other_full_stops_is_undo
     assert (entity, value) in _found(text, prefilter=False)  # and so with re alone, without the one-pass engine
 
 
+def test_a_loosely_grouped_match_across_two_card_numbers_does_not_win_over_them():
+    text = " +44 20 7946 0958  4111 1111 1111 1111  4111 1111 1111 1111 "  # the double spaces open the odd-gap rule
+    assert _found(text, DEFAULT_ENTITIES) == [("PHONE_NUMBER", "+44 20 7946 0958"),
+                                              ("CREDIT_CARD", "4111 1111 1111 1111"),
+                                              ("CREDIT_CARD", "4111 1111 1111 1111")]
+
+
 @pytest.mark.parametrize("text", ["card 4111_1111_1111_1112 ok", "ref 2024/0315/1122/3344 ok",
                                   "card 4111 - 1111 - 1111 - 1112 ok", "IBAN GB82-WEST-1234-5698-7654-33."])
 def test_other_separators_do_not_make_numbers_that_fail_their_checks_into_findings(text):

@@ -230,9 +230,11 @@ RULES: tuple[Rule, ...] = (
     # the same shapes with up to three of space, dot, dash, slash and underscore between groups ("4111  1111 ...",
     # "4111 - 1111 - ...", "4111_1111_..."), ways of writing a number past filters. A gate: the engine tells only
     # whether a number with such a separator among its first groups occurs (rare), and the rule then reads the
-    # text (the rules above find the others)
+    # text (the rules above find the others). Scored below them: a match of this rule that bridges two numbers
+    # standing side by side ("... 1111 1111  4111 1111 ...", the end of one card and the start of the next) must
+    # not win over the cards the rules above find whole
     _fenced("CREDIT_CARD", rf"[0-9]{{3}}{_CARD_GAP}(?:\d{{4}}{_CARD_GAP}\d{{4}}{_CARD_GAP}\d{{1,7}}"
-            rf"|\d{{6}}{_CARD_GAP}\d{{4,5}})", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
+            rf"|\d{{6}}{_CARD_GAP}\d{{4,5}})", 0.85, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(12, 19), gate=True,
             prefix=rf"[0-9]{{4}}(?:{_ODD_GAP}[0-9]{{4}}{_CARD_GAP}[0-9]{{4}}|[ .-][0-9]{{4}}{_ODD_GAP}[0-9]{{4}}"
                    rf"|[ .-][0-9]{{4}}[ .-][0-9]{{4}}{_ODD_GAP}[0-9]|{_ODD_GAP}[0-9]{{6}}{_CARD_GAP}[0-9]{{4}}"
