@@ -55,6 +55,14 @@ def test_evasion_by_compatibility_forms_and_invisible_characters_is_undone_and_s
     ("card 4111 - 1111 - 1111 - 1111 ok", "CREDIT_CARD", "4111 - 1111 - 1111 - 1111"),
     ("amex 3782 - 822463 - 10005 ok", "CREDIT_CARD", "3782 - 822463 - 10005"),
     ("IBAN GB82-WEST-1234-5698-7654-32.", "IBAN_CODE", "GB82-WEST-1234-5698-7654-32"),
+    ("IBAN DE89  3704  0044  0532  0130  00 ok", "IBAN_CODE", "DE89  3704  0044  0532  0130  00"),
+    ("IBAN DE89_3704_0044_0532_0130_00 ok", "IBAN_CODE", "DE89_3704_0044_0532_0130_00"),
+    ("IBAN DE89.3704.0044.0532.0130.00.", "IBAN_CODE", "DE89.3704.0044.0532.0130.00"),
+    ("IBAN GB82 WEST 1234 5698 - 7654 32 ok", "IBAN_CODE", "GB82 WEST 1234 5698 - 7654 32"),  # a later gap only
+    ("ssn 536 - 90 - 4399 ok", "US_SSN", "536 - 90 - 4399"),
+    ("ssn 536_90_4399 ok", "US_SSN", "536_90_4399"),
+    ("ssn 536--90--4399 ok", "US_SSN", "536--90--4399"),
+    ("ssn 536/90/4399 ok", "US_SSN", "536/90/4399"),
     ("mail jane@example\u3002com now", "EMAIL_ADDRESS", "jane@example\u3002com"),  # a dot between labels (IDNA)
     ("mail jane@example\uff61co\uff61uk now", "EMAIL_ADDRESS", "jane@example\uff61co\uff61uk"),
     ("host 192\u3002168\u30021\u300217 down", "IP_ADDRESS", "192\u3002168\u30021\u300217"),
@@ -62,6 +70,30 @@ def test_evasion_by_compatibility_forms_and_invisible_characters_is_undone_and_s
 def test_evasion_by_other_separators_inside_numbers_and_other_full_stops_is_undone(text, entity, value):
     assert (entity, value) in _found(text)
     assert (entity, value) in _found(text, prefilter=False)  # and so with re alone, without the one-pass engine
+
+
+@pytest.mark.parametrize("iban", ["ES91 2100 0418 4502 0005 1332", "AT61 1904 3002 3457 3201", "BE71 0961 2345 6769",
+                                  "SE45 5000 0000 0583 9825 7466", "PL61 1090 1014 0000 0712 1981 2874",
+                                  "BE71096123456769", "ES91  2100  0418  4502  0005  1332"])
+@pytest.mark.parametrize("after", [" to me", " and thanks", "-abc", " a"])
+def test_an_iban_whose_groups_are_all_of_four_is_found_before_a_short_word(iban, after):
+    """Its country's length says where it ends: the short word is not read as a last, shorter group."""
+    text = f"pay {iban}{after}"
+    assert _found(text, DEFAULT_ENTITIES) == [("IBAN_CODE", iban)]
+    assert _found(text, DEFAULT_ENTITIES, prefilter=False) == [("IBAN_CODE", iban)]
+
+
+@pytest.mark.parametrize("gap", [" ", "  ", ", "])
+def test_ibans_side_by_side_are_each_found_when_the_first_would_run_on_into_the_second(gap):
+    """The first one's shape reads on into the second's groups; the search goes on where the first one ends."""
+    first, second = "ES91 2100 0418 4502 0005 1332", "DE89 3704 0044 0532 0130 00"
+    text = f"{first}{gap}{second}"
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("IBAN_CODE", first), ("IBAN_CODE", second)]
+
+
+def test_an_iban_that_runs_on_into_letters_is_not_cut_to_its_length():
+    assert _found("ref BE71096123456769abc ok", DEFAULT_ENTITIES) == []
 
 
 def test_a_loosely_grouped_match_across_two_card_numbers_does_not_win_over_them():
@@ -72,7 +104,9 @@ def test_a_loosely_grouped_match_across_two_card_numbers_does_not_win_over_them(
 
 
 @pytest.mark.parametrize("text", ["card 4111_1111_1111_1112 ok", "ref 2024/0315/1122/3344 ok",
-                                  "card 4111 - 1111 - 1111 - 1112 ok", "IBAN GB82-WEST-1234-5698-7654-33."])
+                                  "card 4111 - 1111 - 1111 - 1112 ok", "IBAN GB82-WEST-1234-5698-7654-33.",
+                                  "IBAN DE89  3704  0044  0532  0130  01 ok", "ssn 666 - 90 - 4399 ok",
+                                  "ssn 536 - 90-4399 ok", "ssn 536__90_4399 ok"])
 def test_other_separators_do_not_make_numbers_that_fail_their_checks_into_findings(text):
     assert _found(text, DEFAULT_ENTITIES) == []
 

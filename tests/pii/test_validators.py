@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban, luhn
@@ -62,6 +63,31 @@ def test_real_ibans_pass_and_a_changed_check_digit_fails():
     for value in ("GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "NL91ABNA0417164300"):
         assert v.iban_code(value)
         assert not v.iban_code(value[:2] + "00" + value[4:])
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("ES91 2100 0418 4502 0005 1332 to", "ES91 2100 0418 4502 0005 1332"),  # 24: six groups of four
+    ("be71-0961-2345-6769-abc", "be71-0961-2345-6769"),  # country codes in either case
+    ("BE71  0961  2345  6769 a", "BE71  0961  2345  6769"),
+    ("GB82 WEST 1234 5698 7654 32", "GB82 WEST 1234 5698 7654 32"),  # exactly its length
+    ("GB82 WEST 1234 5698 7654", "GB82 WEST 1234 5698 7654"),  # shorter: the check refuses it
+    ("XX82 WEST 1234 5698 7654 32 ab", "XX82 WEST 1234 5698 7654 32 ab"),  # no such country: left whole
+    ("BE71096123456769abc", "BE71096123456769abc"),  # runs on without a separator: left whole
+])
+def test_an_iban_match_is_cut_to_its_countrys_length_where_a_separator_follows(value, kept):
+    assert value[: v.iban_extent(value)] == kept
+
+
+def test_iban_lengths_come_from_the_registry_for_every_country_it_knows():
+    assert len(v._IBAN_LENGTHS) > 70
+    assert [v._IBAN_LENGTHS[country] for country in ("DE", "BE", "NO", "MT")] == [22, 16, 15, 31]
+
+
+def test_ssn_digits_check_ignores_separators_and_keeps_the_ssa_rules():
+    assert v.us_ssn_digits("536 - 90 - 4399") and v.us_ssn_digits("536_90_4399")
+    assert not v.us_ssn("536 - 90 - 4399")  # spaces and dashes: the strict rule's mixed separators
+    for value in ("666 - 90 - 4399", "936_90_4399", "536 - 00 - 4399", "536/90/0000", "078 - 05 - 1120"):
+        assert not v.us_ssn_digits(value)
 
 
 def test_a_number_after_a_word_naming_another_kind_of_number_is_not_a_phone_in_any_case():

@@ -206,10 +206,18 @@ class Detector:
         """Findings of ``rule`` in ``[start_at, end_at)`` of ``body`` (or of the digits' view)."""
         view = digits.view if digits is not None else body
         end = len(view) if end_at is None else min(end_at, len(view))
-        for match in rule.pattern.finditer(view, start_at, end):
-            item = self._accept(rule, match, body, lower, digits if view is not body else None, None)
+        if rule.extent is None:
+            for match in rule.pattern.finditer(view, start_at, end):
+                item = self._accept(rule, match, body, lower, digits if view is not body else None, None)
+                if item is not None:
+                    yield item
+            return
+        position = start_at  # as finditer, but going on where the value ends: the rest of a match may start another
+        while (found := rule.pattern.search(view, position, end)) is not None:
+            item = self._accept(rule, found, body, lower, digits if view is not body else None, None)
             if item is not None:
                 yield item
+            position = _resume(rule, found)
 
     def _in_spans(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
                   verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
@@ -236,7 +244,7 @@ class Detector:
                 item = self._accept(rule, match, body, lower, None, verdicts)
                 if item is not None:
                     found.append(item)
-                position = max(match.end(), match.start() + 1)
+                position = max(match.end() if rule.extent is None else _resume(rule, match), match.start() + 1)
 
     def _accept(self, rule: Rule, match: re.Match[str], body: str, lower: str, digits: Numbers | None,
                 verdicts: dict[tuple[Callable[[str], bool], str], bool] | None) -> Finding | None:
@@ -245,6 +253,9 @@ class Detector:
         start, end = match.span(rule.group)
         if rule.validate is not None:
             value = match.group(rule.group)
+            if rule.extent is not None:
+                end = start + rule.extent(value)
+                value = value[: end - start]
             key = (rule.validate, value)
             valid = verdicts.get(key) if verdicts is not None else None
             if valid is None:  # rules of one entity share a validator and often match the same value
@@ -268,6 +279,15 @@ class Detector:
         elif rule.required:
             return None
         return Finding(rule.entity, start, end, score)
+
+
+def _resume(rule: Rule, match: re.Match[str]) -> int:
+    """Where to look for the next match after ``match`` of a rule with an ``extent``: where its value ends (the
+    characters after it, read along by the pattern, may begin the next value: "ES91 ... 1332 DE89 ..."), and at
+    least one character on."""
+    assert rule.extent is not None
+    start = match.start(rule.group)
+    return max(start + rule.extent(match.group(rule.group)), match.start() + 1)
 
 
 def _occurrences(triggers: tuple[str, ...], lower: str) -> list[tuple[int, int]]:

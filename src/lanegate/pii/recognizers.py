@@ -34,7 +34,8 @@ class Rule:
     around numbers. With ``window``, the rule reads only the text around each occurrence of a trigger; with
     ``backscan`` too (a pattern for a run of one class of characters, matched backwards), it is tried once per
     trigger, from where the run of those characters before the trigger begins (the local part of an email before
-    ``@``). ``group`` is the pattern group that holds the value.
+    ``@``). ``group`` is the pattern group that holds the value; ``extent``, where a pattern cannot tell where a
+    value ends (an IBAN's length is its country's), says how much of the match it is, before ``validate`` reads it.
 
     ``candidate`` is the rule for the one-pass prefilter (:mod:`lanegate.pii.prefilter`): a pattern in the engine's
     syntax (no lookarounds or back-references) that matches, for every match of ``pattern`` that could become a
@@ -65,6 +66,7 @@ class Rule:
     digits: bool = True
     group: int = 0
     check: Callable[[str, int, int], bool] | None = None  # (normalised text, start, end): the value in its place
+    extent: Callable[[str], int] | None = None  # how many characters of a match are the value (before validate)
     cluster: tuple[int, int] | None = None  # digits in a separator-joined number the rule needs (fast skip)
     run: tuple[int, int] | None = None  # length of an unbroken digit run the rule needs (fast skip)
     window: tuple[int, int] | None = None  # with trigger words: read only this many chars before/after each
@@ -245,9 +247,19 @@ RULES: tuple[Rule, ...] = (
     _fenced("CREDIT_CARD", r"([ .-])\d(?:\1\d){10,17}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
             validate=v.credit_card, cluster=(12, 19), prefix=r"[0-9](?:[ .-][0-9]){11}"),
     _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?", 0.95,
-            validate=v.iban_code, run=(2, 34)),
+            validate=v.iban_code, extent=v.iban_extent, run=(2, 34)),
+    # the same with up to three of space, dot, dash, slash and underscore between groups, as for card numbers: a
+    # gate on such a gap (or a dot) among the first groups, scored below the rule above
+    _fenced("IBAN_CODE",
+            rf"[A-Za-z]{{2}}\d{{2}}(?:{_CARD_GAP}[A-Za-z0-9]{{4}}){{2,7}}(?:{_CARD_GAP}[A-Za-z0-9]{{1,3}})?", 0.9,
+            validate=v.iban_code, extent=v.iban_extent, run=(2, 34), gate=True,
+            prefix=rf"[A-Za-z]{{2}}[0-9]{{2}}(?:[ -]?[A-Za-z0-9]{{4}}){{0,7}}(?:{_ODD_GAP}|\.)[A-Za-z0-9]"),
     _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.us_ssn, cluster=(9, 9)),
+    # the same run of up to three separators in both gaps ("078 - 05 - 1121", "078_05_1121"); a gate, as above
+    _fenced("US_SSN", rf"[0-9]{{2}}({_CARD_GAP})\d{{2}}\1\d{{4}}", 0.8, lead="[0-9]", before=r"\w-", after=r"\w-",
+            validate=v.us_ssn_digits, cluster=(9, 9), gate=True,
+            prefix=rf"[0-9]{{3}}{_ODD_GAP}[0-9]{{2}}{_ODD_GAP}[0-9]{{4}}"),
     _fenced("US_SSN", r"(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})", 0.6, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.us_ssn, cluster=(9, 9)),
     _fenced("US_SSN", r"[0-9]{8}", 0.4, lead="[0-9]", before=r"\w-", after=r"\w-", validate=v.us_ssn, run=(9, 9)),

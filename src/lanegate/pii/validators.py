@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from stdnum import iban
+from stdnum import iban, numdb
 from stdnum.es import dni, nie
 from stdnum.fr import nir
 from stdnum.gb import nhs
@@ -77,6 +77,30 @@ def iban_code(value: str) -> bool:
     return iban.is_valid(number)
 
 
+# each country's IBAN length in letters and digits (python-stdnum's registry: two letters, two check digits and a
+# BBAN whose structure, "4!n4!n1!n1!n10!n", gives its length)
+_IBAN_LENGTHS = {country: 4 + sum(int(count) for count in re.findall(r"(\d+)!", properties["bban"]))
+                 for _, country, _, properties, _ in numdb.get("iban").prefixes if properties.get("bban")}
+
+
+def iban_extent(value: str) -> int:
+    """How much of an IBAN-shaped match is the IBAN: as many letters and digits as its country's IBANs have, where
+    a separator follows them. A shape that reads groups of four and a shorter last group otherwise takes in a short
+    word after a number whose length leaves no shorter group ("ES91 2100 0418 4502 0005 1332 to me"), and the
+    number, failing its check with the word, goes unfound. The whole value when the country is unknown, the value
+    is shorter, or letters and digits go on without a separator (the check then decides)."""
+    wanted = _IBAN_LENGTHS.get(value[:2].upper())
+    if wanted is None or len(value) <= wanted:
+        return len(value)
+    count = 0
+    for index, char in enumerate(value):
+        if char.isalnum():
+            count += 1
+            if count == wanted:
+                return len(value) if value[index + 1 : index + 2].isalnum() else index + 1
+    return len(value)
+
+
 def ip_address(value: str) -> bool:
     candidate = value.strip("[]").split("%", 1)[0]
     try:
@@ -90,6 +114,12 @@ def us_ssn(value: str) -> bool:
     separators = {c for c in value if not c.isdigit()}
     if len(separators) > 1:  # 078-05.1120: mixed separators are not how an SSN is written
         return False
+    return us_ssn_digits(value)
+
+
+def us_ssn_digits(value: str) -> bool:
+    """The SSA's rules on an SSN's digits, whatever stands between its groups (for a pattern that asks the same
+    run of separators of both gaps itself: "078 - 05 - 1121")."""
     number = digits(value)
     if len(number) != 9 or not number.isdigit() or number in _SSN_SAMPLES or len(set(number)) == 1:
         return False
