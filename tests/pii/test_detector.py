@@ -92,6 +92,26 @@ def test_ibans_side_by_side_are_each_found_when_the_first_would_run_on_into_the_
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("IBAN_CODE", first), ("IBAN_CODE", second)]
 
 
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("card _4111 1111 1111 1111_ ok", "CREDIT_CARD", "4111 1111 1111 1111"),  # italics, as Markdown writes them
+    ("card __4111111111111111__ ok", "CREDIT_CARD", "4111111111111111"),  # bold
+    ("pan=card_4111111111111111 ok", "CREDIT_CARD", "4111111111111111"),
+    ("iban _DE89 3704 0044 0532 0130 00_.", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+    ("ssn _536-90-4399_ ok", "US_SSN", "536-90-4399"),
+    ("host _192.168.1.17_ down", "IP_ADDRESS", "192.168.1.17"),
+    ("mail _jane@example.com_ now", "EMAIL_ADDRESS", "_jane@example.com"),  # a local part may begin with one
+    ("mail jane_doe@example.com_ now", "EMAIL_ADDRESS", "jane_doe@example.com"),
+])
+def test_an_underscore_next_to_a_value_that_never_holds_one_sets_it_apart(text, entity, value):
+    assert _found(text, DEFAULT_ENTITIES) == [(entity, value)]
+    assert _found(text, DEFAULT_ENTITIES, prefilter=False) == [(entity, value)]
+
+
+@pytest.mark.parametrize("text", ["build_123456789 done", "run_12345678 ok", "v1.2.3.4_5"])
+def test_bare_digit_runs_joined_to_a_name_by_an_underscore_stay_part_of_it(text):
+    assert _found(text, DEFAULT_ENTITIES) == []
+
+
 def test_an_iban_that_runs_on_into_letters_is_not_cut_to_its_length():
     assert _found("ref BE71096123456769abc ok", DEFAULT_ENTITIES) == []
 

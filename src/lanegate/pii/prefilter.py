@@ -127,9 +127,13 @@ def compile_rules(rules: Sequence[Rule]) -> Prefilter | None:
                    for index, rule in enumerate(rules) if rule.candidate is not None)
     if not wanted:
         return None
-    # gates last: the order of the expressions changes the database the engine builds, and with a gate among the
-    # other candidates (the loosely grouped card numbers') its pass over ordinary text took 40% longer
-    wanted = tuple(w for w in wanted if w[3] != _GATE) + tuple(w for w in wanted if w[3] == _GATE)
+    # gates last, and before them the candidates fenced by letters and digits alone (Rule.underscore): the order of
+    # the expressions changes the database the engine builds. With a gate among the other candidates (the loosely
+    # grouped card numbers') its pass over ordinary text took 40% longer; with the card numbers' candidates in
+    # rule order once an underscore fenced them, 27% longer (instructions counted on the 10 KB payload)
+    late = {index for index, rule in enumerate(rules) if rule.underscore}
+    wanted = (tuple(w for w in wanted if w[3] != _GATE and w[0] not in late)
+              + tuple(w for w in wanted if w[3] != _GATE and w[0] in late) + tuple(w for w in wanted if w[3] == _GATE))
     return Prefilter(_database(wanted))
 
 

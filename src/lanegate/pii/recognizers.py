@@ -76,21 +76,29 @@ class Rule:
     gate: bool = False  # the candidate says only whether to read around the triggers
     at_trigger: bool = False  # the candidate ends where a trigger does; the rule backscans from there
     widest: int | None = None  # the most characters a match attempt reads (None: unbounded); set by _rule
+    underscore: bool = False  # an underscore next to a value fences it, as a space would (see _fenced)
 
     @property
     def caseless(self) -> bool:
         return bool(self.pattern.flags & re.IGNORECASE)
 
 
-def _not_after(excluded: str) -> str:
+def _not_after(excluded: str, underscore: bool = False) -> str:
     """Candidate syntax for "not preceded by a character of the class ``excluded``": the start of the text
-    or one character outside it (matched, so a candidate span may begin one character early)."""
-    return f"(?:^|[^{excluded}])"
+    or one character outside it (matched, so a candidate span may begin one character early); with
+    ``underscore``, an underscore as well."""
+    return f"(?:^|[^{_ascii_word(excluded)}])" if underscore else f"(?:^|[^{excluded}])"
 
 
-def _not_before(excluded: str) -> str:
-    """Candidate syntax for "not followed by a character of the class ``excluded``"."""
-    return rf"(?:[^{excluded}]|\z)"
+def _not_before(excluded: str, underscore: bool = False) -> str:
+    """Candidate syntax for "not followed by a character of the class ``excluded``" (or an underscore)."""
+    return rf"(?:[^{_ascii_word(excluded)}]|\z)" if underscore else rf"(?:[^{excluded}]|\z)"
+
+
+def _ascii_word(chars: str) -> str:
+    """``chars`` with ``\\w`` as ASCII letters and digits: in the skeleton the engine reads, a word character is
+    an ASCII letter, digit or underscore, so this is ``\\w`` without ``_``."""
+    return chars.replace("\\w", "0-9A-Za-z")
 
 
 def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: object) -> Rule:
@@ -99,18 +107,30 @@ def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: ob
 
 
 def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str = r"\w", after: str = r"\w",
-            lead: str = "", prefix: str | None = None, **options: object) -> Rule:
+            lead: str = "", prefix: str | None = None, underscore: bool = False, **options: object) -> Rule:
     """A rule for a value that stands apart: not preceded by a character of the class ``before`` nor followed
     by one of ``after``. With ``lead`` (what the value's first character is), the lookbehind is written after
     it — the same meaning, and ``re`` can skip straight to where that character occurs. The candidate is
     derived: the fences are matched characters, and a back-reference ``\\1`` accepts what its group does.
     ``prefix``, when the whole body is costly for the engine (a long repeat), is what the candidate matches
-    after the leading fence instead: the beginning every match has."""
-    pattern = f"{lead}(?<![{before}]{lead}){body}(?![{after}])" if lead else f"(?<![{before}]){body}(?![{after}])"
+    after the leading fence instead: the beginning every match has. With ``underscore``, an underscore is a
+    fence though ``\\w`` counts it a word character: a value that never holds one stands apart from it too
+    (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``)."""
+    fore, aft = _fence(before, underscore), _fence(after, underscore)
+    pattern = f"{lead}(?<!{fore}{lead}){body}(?!{aft})" if lead else f"(?<!{fore}){body}(?!{aft})"
     group = _GROUP.search(body)
     loose = body.replace("\\1", f"(?:{group.group(1)})") if group is not None else body
-    candidate = _not_after(before) + (prefix if prefix is not None else lead + loose + _not_before(after))
-    return _rule(entity, pattern, score, flags, candidate=candidate, **options)
+    candidate = _not_after(before, underscore) + (prefix if prefix is not None else lead + loose
+                                                  + _not_before(after, underscore))
+    return _rule(entity, pattern, score, flags, candidate=candidate, underscore=underscore, **options)
+
+
+def _fence(chars: str, underscore: bool) -> str:
+    """The class of characters ``chars`` as a lookaround reads it; with ``underscore``, ``\\w`` without ``_``."""
+    if not underscore:
+        return f"[{chars}]"
+    rest = chars.replace("\\w", "")
+    return f"(?:[^\\W_]|[{rest}])" if rest else "[^\\W_]"
 
 
 _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
@@ -155,7 +175,7 @@ RULES: tuple[Rule, ...] = (
         "EMAIL_ADDRESS",
         # domain labels and the top-level domain in any script (jane@exämple.de), as well as in punycode
         r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
-        r"(?:[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![\w-])",
+        r"(?:[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![^\W_]|-)",
         0.95,
         trigger=("@",),
         digits=False,
@@ -202,12 +222,15 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "IP_ADDRESS",
-        r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.\d)",
+        # an underscore next to it is a fence (``_10.0.0.1_``: italics in Markdown)
+        r"[0-9](?<!(?:[^\W_]|\.)[0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![^\W_]|\.\d)",
         0.9,
         validate=v.ip_address,
         trigger=(".",),
         cluster=(4, 12),
-        candidate=_not_after(r"\w.") + r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}" + _not_before(r"\w"),
+        candidate=_not_after(r"\w.", True) + r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
+        + _not_before(r"\w", True),
+        underscore=True,
     ),
     _rule(
         "IP_ADDRESS",
@@ -226,9 +249,9 @@ RULES: tuple[Rule, ...] = (
     # grouped digits (4-4-4-1..7, or Amex's 4-6-4..5), one space, dot or dash between groups, mixed or not; the same
     # digits ungrouped are a rule below (one rule per shape: each reads its spans)
     _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{4}[ .-]\d{4}[ .-]\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
-            after=r"\w-", validate=v.credit_card, cluster=(12, 19)),
+            after=r"\w-", validate=v.credit_card, underscore=True, cluster=(12, 19)),
     _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{6}[ .-]\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, cluster=(14, 15)),  # Amex
+            validate=v.credit_card, underscore=True, cluster=(14, 15)),  # Amex
     # the same shapes with up to three of space, dot, dash, slash and underscore between groups ("4111  1111 ...",
     # "4111 - 1111 - ...", "4111_1111_..."), ways of writing a number past filters. A gate: the engine tells only
     # whether a number with such a separator among its first groups occurs (rare), and the rule then reads the
@@ -237,28 +260,28 @@ RULES: tuple[Rule, ...] = (
     # not win over the cards the rules above find whole
     _fenced("CREDIT_CARD", rf"[0-9]{{3}}{_CARD_GAP}(?:\d{{4}}{_CARD_GAP}\d{{4}}{_CARD_GAP}\d{{1,7}}"
             rf"|\d{{6}}{_CARD_GAP}\d{{4,5}})", 0.85, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, cluster=(12, 19), gate=True,
+            validate=v.credit_card, underscore=True, cluster=(12, 19), gate=True,
             prefix=rf"[0-9]{{4}}(?:{_ODD_GAP}[0-9]{{4}}{_CARD_GAP}[0-9]{{4}}|[ .-][0-9]{{4}}{_ODD_GAP}[0-9]{{4}}"
                    rf"|[ .-][0-9]{{4}}[ .-][0-9]{{4}}{_ODD_GAP}[0-9]|{_ODD_GAP}[0-9]{{6}}{_CARD_GAP}[0-9]{{4}}"
                    rf"|[ .-][0-9]{{6}}{_ODD_GAP}[0-9]{{4}})"),
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
-            run=(12, 19)),
+            underscore=True, run=(12, 19)),
     # every digit set apart by the same separator ("4 1 1 1 1 1 1 1 ..."), a way of writing a number past filters
     _fenced("CREDIT_CARD", r"([ .-])\d(?:\1\d){10,17}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, cluster=(12, 19), prefix=r"[0-9](?:[ .-][0-9]){11}"),
+            validate=v.credit_card, underscore=True, cluster=(12, 19), prefix=r"[0-9](?:[ .-][0-9]){11}"),
     _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?", 0.95,
-            validate=v.iban_code, extent=v.iban_extent, run=(2, 34)),
+            validate=v.iban_code, underscore=True, extent=v.iban_extent, run=(2, 34)),
     # the same with up to three of space, dot, dash, slash and underscore between groups, as for card numbers: a
     # gate on such a gap (or a dot) among the first groups, scored below the rule above
     _fenced("IBAN_CODE",
             rf"[A-Za-z]{{2}}\d{{2}}(?:{_CARD_GAP}[A-Za-z0-9]{{4}}){{2,7}}(?:{_CARD_GAP}[A-Za-z0-9]{{1,3}})?", 0.9,
-            validate=v.iban_code, extent=v.iban_extent, run=(2, 34), gate=True,
+            validate=v.iban_code, underscore=True, extent=v.iban_extent, run=(2, 34), gate=True,
             prefix=rf"[A-Za-z]{{2}}[0-9]{{2}}(?:[ -]?[A-Za-z0-9]{{4}}){{0,7}}(?:{_ODD_GAP}|\.)[A-Za-z0-9]"),
     _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
-            validate=v.us_ssn, cluster=(9, 9)),
+            validate=v.us_ssn, underscore=True, cluster=(9, 9)),
     # the same run of up to three separators in both gaps ("078 - 05 - 1121", "078_05_1121"); a gate, as above
     _fenced("US_SSN", rf"[0-9]{{2}}({_CARD_GAP})\d{{2}}\1\d{{4}}", 0.8, lead="[0-9]", before=r"\w-", after=r"\w-",
-            validate=v.us_ssn_digits, cluster=(9, 9), gate=True,
+            validate=v.us_ssn_digits, underscore=True, cluster=(9, 9), gate=True,
             prefix=rf"[0-9]{{3}}{_ODD_GAP}[0-9]{{2}}{_ODD_GAP}[0-9]{{4}}"),
     _fenced("US_SSN", r"(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})", 0.6, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.us_ssn, cluster=(9, 9)),
