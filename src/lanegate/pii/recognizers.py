@@ -133,6 +133,7 @@ def _fence(chars: str, underscore: bool) -> str:
     return f"(?:[^\\W_]|[{rest}])" if rest else "[^\\W_]"
 
 
+_ALNUM = _fence(r"\w", True)  # a letter or a digit: the fence of a value that never holds an underscore
 _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
 
 
@@ -175,7 +176,7 @@ RULES: tuple[Rule, ...] = (
         "EMAIL_ADDRESS",
         # domain labels and the top-level domain in any script (jane@exämple.de), as well as in punycode
         r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
-        r"(?:[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{2,59})(?![^\W_]|-)",
+        rf"(?:[^\W\d_]{{2,24}}|xn--[A-Za-z0-9-]{{2,59}})(?!{_ALNUM}|-)",  # a domain holds no _
         0.95,
         trigger=("@",),
         digits=False,
@@ -223,7 +224,8 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "IP_ADDRESS",
         # an underscore next to it is a fence (``_10.0.0.1_``: italics in Markdown)
-        r"[0-9](?<!(?:[^\W_]|\.)[0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![^\W_]|\.\d)",
+        rf"[0-9](?<!(?:{_ALNUM}|\.)[0-9])[0-9]{{0,2}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}"
+        rf"(?!{_ALNUM}|\.\d)",
         0.9,
         validate=v.ip_address,
         trigger=(".",),
