@@ -26,7 +26,8 @@ def app_factory() -> Gateway:
     configure(os.environ.get("LANEGATE_LOG_LEVEL", "info"))
     path = Path(os.environ["LANEGATE_CONFIG"])
     try:
-        return Gateway(load_config(path), reload_on_sighup=os.environ.get("LANEGATE_WORKERS", "1") == "1")
+        return Gateway(load_config(path), reload_on_sighup=os.environ.get("LANEGATE_WORKERS", "1") == "1",
+                       settle_collector=True)
     except ConfigError as exc:  # validated by serve before the workers start; reported if it changed since
         raise SystemExit(str(exc)) from None
 

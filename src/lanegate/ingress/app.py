@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from lanegate import logs
+from lanegate import collector, logs
 from lanegate.config.lane import LaneConfig
 from lanegate.config.loader import LoadedConfig
 from lanegate.errors import Refusal, not_found
@@ -43,11 +43,13 @@ def _method_not_allowed(allowed: str) -> Refusal:
 
 
 class Gateway:
-    """The ASGI application. ``provider`` and ``response_stages`` may be injected (tests, embedding)."""
+    """The ASGI application. ``provider`` and ``response_stages`` may be injected (tests, embedding);
+    ``settle_collector``: tune the process's garbage collector once started (:mod:`lanegate.collector`), as
+    ``lanegate serve`` does."""
 
     def __init__(self, config: LoadedConfig, *, provider: Provider | None = None,
                  response_stages: dict[str, list[ResponseStage]] | None = None,
-                 reload_on_sighup: bool = False) -> None:
+                 reload_on_sighup: bool = False, settle_collector: bool = False) -> None:
         self.config = config
         self.metrics = Metrics()
         self._own_provider = provider is None
@@ -59,6 +61,7 @@ class Gateway:
                                  self.metrics, Operations(self.authenticator, self.lanes))
         self._openapi = orjson.dumps(build_openapi())
         self._reload_on_sighup = reload_on_sighup
+        self.settle_collector = settle_collector
         self._reloading: set[asyncio.Task[None]] = set()
 
     def _lanes_changed(self, configs: Mapping[str, LaneConfig]) -> None:
@@ -70,6 +73,8 @@ class Gateway:
         await self.lanes.start()
         if self._reload_on_sighup:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+        if self.settle_collector:  # what exists now lives as long as the process: leave it out of collections
+            collector.settle()
 
     def _on_sighup(self) -> None:
         task = asyncio.create_task(self.reload_all("signal"))
