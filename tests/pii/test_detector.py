@@ -92,6 +92,30 @@ def test_ibans_side_by_side_are_each_found_when_the_first_would_run_on_into_the_
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("IBAN_CODE", first), ("IBAN_CODE", second)]
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    ("212-555-0142", "212-555-0199"), ("212.555.0142", "212.555.0199"), ("+1-212-555-0142", "2125550199"),
+    ("0151-2345-6789", "0151-2345-6790"),
+])
+@pytest.mark.parametrize("gap", [" ", ", ", "\n"])
+def test_phone_numbers_side_by_side_are_each_found_when_the_first_would_run_on_into_the_second(first, second, gap):
+    """A number grouped by hyphens or dots ends at the space after it; the search goes on from there."""
+    text = f"phones: {first}{gap}{second} (office)"
+    for prefilter in (True, False):
+        found = _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
+        assert found == [("PHONE_NUMBER", first), ("PHONE_NUMBER", second)]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("call 212-555-0142 5 times", "212-555-0142"),  # a count after the number is not part of it
+    ("call 212.555.0142 7 days a week", "212.555.0142"),
+    ("call 212-555-0142 x 12 today", "212-555-0142 x 12"),  # an extension is
+    ("call +33 1 23 45 67 89 now", "+33 1 23 45 67 89"),  # grouped by spaces: whole as matched
+])
+def test_a_phone_number_grouped_by_hyphens_or_dots_ends_at_the_space_after_it(text, value):
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("PHONE_NUMBER", value)]
+
+
 @pytest.mark.parametrize(("text", "entity", "value"), [
     ("card _4111 1111 1111 1111_ ok", "CREDIT_CARD", "4111 1111 1111 1111"),  # italics, as Markdown writes them
     ("card __4111111111111111__ ok", "CREDIT_CARD", "4111111111111111"),  # bold

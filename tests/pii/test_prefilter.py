@@ -65,7 +65,7 @@ PIECES = st.sampled_from([
     "jane.doe@example.com", "me@x.io", "sk-proj-abcdefghijklmnopqrstuvwx", "AKIAABCDEFGHIJKLMNOP",
     "ghp_" + "a" * 36, "my name is Dan Smith", "12 Baker Street", "MRN: AB-123456", "tel", "number", "bsn",
     "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "İ", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@",
-    "_", " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012",
+    "_", " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012", "212-555-0142 212-555-0199", "212.555.0142 5",
 ])
 
 

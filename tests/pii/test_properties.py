@@ -15,7 +15,8 @@ from lanegate.pii.tokens import fresh_tokens, restore
 DETECTOR = Detector(DEFAULT_ENTITIES)
 VALUES = st.sampled_from(["jane.roe@example.com", "4111 1111 1111 1111", "+44 20 7946 0958", "078-05-1121",
                           "GB05QJZO19199608871268", "192.168.10.20", "AKIAIOSFODNN7EXAMPLE", "bob@example.org",
-                          "ES91 2100 0418 4502 0005 1332", "DE89  3704  0044  0532  0130  00", "536 - 90 - 4399"])
+                          "ES91 2100 0418 4502 0005 1332", "DE89  3704  0044  0532  0130  00", "536 - 90 - 4399",
+                          "212-555-0142", "212.555.0199"])
 FILLER = st.text(alphabet="abcdefghij ,.;:\n", max_size=20)
 TEXTS = st.lists(st.tuples(FILLER, VALUES), min_size=1, max_size=6).map(
     lambda parts: "".join(f"{filler} {value} " for filler, value in parts))

@@ -323,6 +323,7 @@ RULES: tuple[Rule, ...] = (
         context="PHONE_NUMBER",
         boost=0.2,
         check=v.phone_in_place,
+        extent=v.phone_extent,
         cluster=(7, 15),
         # where a number can start: its first character and the six the lookahead asks for (one report per
         # start; the whole number's shape reported each place a group of digits ends, several per number)
