@@ -55,10 +55,8 @@ class Metrics:
             found = detail.get("entities") or detail.get("matches")
             if not found:
                 continue
-            for kind, value in found.items():  # {"count": n, "action": a}, or n with the stage's one action
-                count, action = ((value["count"], value["action"]) if isinstance(value, dict)
-                                 else (value, detail.get("action", "")))
-                self.findings.labels(lane, outcome.stage, kind, action).inc(count)
+            for kind, value in found.items():  # {"count": n, "action": a}
+                self.findings.labels(lane, outcome.stage, kind, value["action"]).inc(value["count"])
 
     def exposition(self) -> bytes:
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

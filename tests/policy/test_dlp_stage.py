@@ -35,7 +35,7 @@ def test_a_pattern_or_a_blocked_term_blocks_and_names_the_rule_not_the_text(gate
     assert client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hello"}]).choices
     records = gw.records("eu")
     assert records[0]["stages"][0]["detail"] == {"sensitivity_level": "confidential", "action": "block",
-                                                 "matches": {"pattern[0]": 1}}
+                                                 "matches": {"pattern[0]": {"count": 1, "action": "block"}}}
     assert "SEALED" not in str(records) and "controlled" not in str(records).lower()
 
 

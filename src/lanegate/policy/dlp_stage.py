@@ -31,8 +31,10 @@ class DlpFilterStage:
                 matched[match.label] = matched.get(match.label, 0) + 1
             if self._options.action == "redact":
                 put(DlpRules.redact(text, found))
-        detail = {"sensitivity_level": self._options.sensitivity_level, "action": self._options.action,
-                  **({"matches": dict(sorted(matched.items()))} if matched else {})}
+        action = self._options.action  # each rule as the answer's record names it: {"count": n, "action": a}
+        detail = {"sensitivity_level": self._options.sensitivity_level, "action": action,
+                  **({"matches": {rule: {"count": n, "action": action} for rule, n in sorted(matched.items())}}
+                     if matched else {})}
         if matched and self._options.action == "block":
             rules = sorted(matched)
             raise Refusal(403, "The request contains content this lane does not send to any provider (rules: "
