@@ -78,18 +78,6 @@ def test_an_iban_match_is_cut_to_its_countrys_length_where_a_separator_follows(v
     assert value[: v.iban_extent(value)] == kept
 
 
-@pytest.mark.parametrize(("value", "kept"), [
-    ("212-555-0142 212-555-0199", "212-555-0142"),
-    ("+1.212.555.0142 5", "+1.212.555.0142"),
-    ("212-555-0142 x 12", "212-555-0142 x 12"),  # an extension: no digit after the space
-    ("0151-2345 6789", "0151-2345 6789"),  # one hyphen: a number grouped partly by spaces
-    ("+33 1 23 45 67 89", "+33 1 23 45 67 89"),
-    ("212-555-0142", "212-555-0142"),
-])
-def test_a_phone_match_grouped_by_hyphens_or_dots_is_cut_at_the_space_before_more_digits(value, kept):
-    assert value[: v.phone_extent(value)] == kept
-
-
 def test_iban_lengths_come_from_the_registry_for_every_country_it_knows():
     assert len(v._IBAN_LENGTHS) > 70
     assert [v._IBAN_LENGTHS[country] for country in ("DE", "BE", "NO", "MT")] == [22, 16, 15, 31]

@@ -157,7 +157,7 @@ class Detector:
                     item = self._accept(rule, match, body, lower, None, verdicts)
                     if item is not None:
                         found.append(item)
-                    position = max(match.end() if rule.extent is None else _resume(rule, match), at + 1)
+                    position = max(match.end(), at + 1)
 
     def _first(self, rule: Rule, body: str, lower: str, starts: range, end: int) -> Finding | None:
         """The finding of one match attempt of ``rule`` at the first of ``starts`` that gives one."""

@@ -317,13 +317,15 @@ RULES: tuple[Rule, ...] = (
         r"(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?|(?<=\()\d{1,5}\)[ .-]?|)"
         # digits taken possessively: what follows a run of digits never starts with one, so giving some back
         # cannot make a match (it only made a long run of digits, a card number, cost a retry per digit)
-        r"[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,5}(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?![\w])",
+        # grouped by hyphens or dots, a number ends at a space before more digits (a second number, a count:
+        # "212-555-0142 212-555-0199"); read on across it, the pair failed the check and neither was found
+        r"(?:[0-9]{0,12}+(?:[.-][0-9]{1,8}+){2,5}+(?= [0-9])|[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,5})"
+        r"(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?![\w])",
         0.5,
         validate=v.phone,
         context="PHONE_NUMBER",
         boost=0.2,
         check=v.phone_in_place,
-        extent=v.phone_extent,
         cluster=(7, 15),
         # where a number can start: its first character and the six the lookahead asks for (one report per
         # start; the whole number's shape reported each place a group of digits ends, several per number)

@@ -226,19 +226,6 @@ def phone(value: str) -> bool:
     return core.count(core[:1]) != len(core) if core else False
 
 
-def phone_extent(value: str) -> int:
-    """How much of a phone-shaped match is the number: up to its first space when the digits before that space are
-    grouped by hyphens or dots (two or more: ``212-555-0142``, ``+1.212.555.0142``) and a digit follows it. The
-    shape reads groups of digits on across spaces, so a second number written after the first
-    (``212-555-0142 212-555-0199``) or a count (``212-555-0142 5 times``) joined it: the pair failed the check and
-    neither number was found; the count was redacted with the number. A number grouped by spaces
-    (``+33 1 23 45 67 89``) is whole as matched; so is one with an extension (``212-555-0142 x 12``)."""
-    head, space, rest = value.partition(" ")
-    if space and rest[:1].isdigit() and head.count("-") + head.count(".") >= 2:
-        return len(head)
-    return len(value)
-
-
 def phone_in_place(text: str, start: int, end: int) -> bool:
     """A short number (at most eight digits, no country code or area code in brackets) is not taken for a
     phone number where it reads as a house or flat number (``Apt. 675 62314``, ``3747 3911 Fourth Avenue``) or
