@@ -92,6 +92,55 @@ def test_ibans_side_by_side_are_each_found_when_the_first_would_run_on_into_the_
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("IBAN_CODE", first), ("IBAN_CODE", second)]
 
 
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("write to jane@example.com\u2014she will answer", "EMAIL_ADDRESS", "jane@example.com"),  # an em dash
+    ("mail jane@example.com- ok", "EMAIL_ADDRESS", "jane@example.com"),
+    ("mail jane@example.com--see below", "EMAIL_ADDRESS", "jane@example.com"),
+    ("Visa\u20144111 1111 1111 1111 on file", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("card 4111 1111 1111 1111\u2014thanks", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("card 4111111111111111\u2013ok", "CREDIT_CARD", "4111111111111111"),  # an en dash
+    ("SSN\u2014078-05-1121 on file", "US_SSN", "078-05-1121"),
+    ("ssn 078-05-1121\u2014ok", "US_SSN", "078-05-1121"),
+    ("ssn 078 - 05 - 1121\u2014ok", "US_SSN", "078 - 05 - 1121"),
+])
+def test_a_dash_in_prose_next_to_a_value_does_not_hide_it(text, entity, value):
+    """Normalising reads every dash as ``-``; next to a letter, a space or the end it is punctuation."""
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("4111 1111 1111 1111\u2014jane@example.com", [("CREDIT_CARD", "4111 1111 1111 1111"),
+                                                  ("EMAIL_ADDRESS", "jane@example.com")]),
+    ("ES91 2100 0418 4502 0005 1332-jane.roe@example.com", [("IBAN_CODE", "ES91 2100 0418 4502 0005 1332"),
+                                                           ("EMAIL_ADDRESS", "jane.roe@example.com")]),
+    ("a@example.com\u2014b@example.org", [("EMAIL_ADDRESS", "a@example.com"), ("EMAIL_ADDRESS", "b@example.org")]),
+    ("x .jane.roe@example.com ok", [("EMAIL_ADDRESS", "jane.roe@example.com")]),  # a dot does not begin a local part
+    ("key AKIAIOSFODNN7EXAMPLE\u2014rotate it", [("SECRET", "AKIAIOSFODNN7EXAMPLE")]),
+])
+def test_a_value_written_just_before_an_email_address_stays_apart_from_its_local_part(text, expected):
+    """The local part is read back from ``@`` over dots and dashes; it begins after a value found before it."""
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == expected
+
+
+@pytest.mark.parametrize("text", ["id 4111-1111-1111-1111-2222 ok", "id 12-4111111111111111 ok",
+                                  "id 4111111111111111-2 ok", "ref 078-05-1121-4 ok", "ref 9-078-05-1121 ok"])
+def test_a_dash_between_a_value_and_more_digits_still_makes_them_one_number(text):
+    """Not a card number or an SSN with more digits beside it (the whole may still read as a phone number)."""
+    for prefilter in (True, False):
+        assert {e for e, _ in _found(text, DEFAULT_ENTITIES, prefilter=prefilter)} <= {"PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("x jane@example.com-mail.org y", "jane@example.com-mail.org"),  # the dash begins a longer domain
+    ("x jane@example.xn--p1ai y", "jane@example.xn--p1ai"),  # a punycode top-level domain
+])
+def test_a_dash_that_goes_on_into_a_domain_stays_part_of_it(text, value):
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("EMAIL_ADDRESS", value)]
+
+
 @pytest.mark.parametrize(("first", "second"), [
     ("212-555-0142", "212-555-0199"), ("212.555.0142", "212.555.0199"), ("+1-212-555-0142", "2125550199"),
     ("0151-2345-6789", "0151-2345-6790"),
@@ -210,7 +259,7 @@ FINDINGS = st.builds(lambda entity, start, length, score: Finding(entity, start,
 @settings(max_examples=500, deadline=None)
 @given(st.lists(FINDINGS, max_size=14))
 def test_overlapping_findings_resolve_to_the_best_ranked_ones_in_text_order(found):
-    assert _resolve(found) == _resolve_by_rank(found)
+    assert _resolve(found, "") == _resolve_by_rank(found)  # no email addresses: nothing set apart
 
 
 @pytest.mark.parametrize(("text", "names"), [

@@ -74,7 +74,7 @@ class Detector:
             self._detect_all(body, lower, found)
         if self.model is not None:
             found.extend(self.model.find(body))
-        resolved = _resolve(found)
+        resolved = _resolve(found, body)
         if normal.origin is None and not self._allowed:
             return resolved
         findings = []
@@ -325,8 +325,34 @@ def _any_of(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)) or "(?!)")
 
 
-def _resolve(found: list[Finding]) -> list[Finding]:
-    """Keep the best of overlapping findings: higher score, then longer, then earlier."""
+def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
+    """``found`` with each email address that begins inside another finding starting before it begun after that
+    one instead (past the dots and dashes there). An email's local part is read back from ``@`` over letters,
+    digits, dots and dashes, so a value written just before it with a dash between — an em dash in prose, read as
+    ``-`` — became part of it: "4111 1111 1111 1111—jane@example.com", "jane@example.com—bob@example.org".
+    Overlapping, one of the two then lost to the other, and what it held was left as it was (twelve digits of the
+    card, or the first address's local part). Only the few findings just before an address can hold its start."""
+    if not any(item.entity == "EMAIL_ADDRESS" for item in found):
+        return found
+    ordered = sorted(found, key=_START)
+    kept: list[Finding] = []
+    for index, item in enumerate(ordered):
+        if item.entity != "EMAIL_ADDRESS":
+            kept.append(item)
+            continue
+        at = body.find("@", item.start, item.end)
+        start = max((o.end for o in ordered[max(0, index - 4) : index] if o.start < item.start < o.end <= at),
+                    default=item.start)
+        while start < at and body[start] in ".-":
+            start += 1
+        if start < at:
+            kept.append(item if start == item.start else item._replace(start=start))
+    return kept
+
+
+def _resolve(found: list[Finding], body: str) -> list[Finding]:
+    """Keep the best of overlapping findings: higher score, then longer, then earlier (an email address's local
+    part first set apart from a value just before it, :func:`_local_parts_apart`)."""
     kept: list[Finding] = []
     for item in sorted(found, key=_START):
         if kept and item.start < kept[-1].end:
@@ -336,6 +362,7 @@ def _resolve(found: list[Finding]) -> list[Finding]:
         kept.append(item)
     else:
         return kept  # nothing overlaps (most texts): every finding stays
+    found = _local_parts_apart(found, body)
     chosen: list[Finding] = []  # in order of start, not overlapping: only the neighbours of a place can overlap
     starts: list[int] = []
     for item in sorted(found, key=lambda f: (-f.score, f.start - f.end, f.start)):

@@ -107,7 +107,8 @@ def _rule(entity: str, pattern: str, score: float, flags: int = 0, **options: ob
 
 
 def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str = r"\w", after: str = r"\w",
-            lead: str = "", prefix: str | None = None, underscore: bool = False, **options: object) -> Rule:
+            lead: str = "", prefix: str | None = None, underscore: bool = False, prose_dash: bool = False,
+            **options: object) -> Rule:
     """A rule for a value that stands apart: not preceded by a character of the class ``before`` nor followed
     by one of ``after``. With ``lead`` (what the value's first character is), the lookbehind is written after
     it — the same meaning, and ``re`` can skip straight to where that character occurs. The candidate is
@@ -115,9 +116,17 @@ def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str
     ``prefix``, when the whole body is costly for the engine (a long repeat), is what the candidate matches
     after the leading fence instead: the beginning every match has. With ``underscore``, an underscore is a
     fence though ``\\w`` counts it a word character: a value that never holds one stands apart from it too
-    (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``)."""
+    (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``). With
+    ``prose_dash``, a dash in ``before`` or ``after`` sets the value apart only where digits go on past it
+    (``4111 ... 1111-2``): next to a letter, a space or the end it is punctuation — an em or en dash in prose, which
+    normalising reads as ``-`` (``Visa—4111 1111 1111 1111``, ``078-05-1121—thanks``)."""
+    if prose_dash:
+        before, after = before.replace("-", ""), after.replace("-", "")
     fore, aft = _fence(before, underscore), _fence(after, underscore)
-    pattern = f"{lead}(?<!{fore}{lead}){body}(?!{aft})" if lead else f"(?<!{fore}){body}(?!{aft})"
+    digit_before = f"(?<![0-9]-{lead})" if prose_dash else ""  # (lead: the lookbehind stands after the value's first)
+    aft = f"{aft}|-[0-9]" if prose_dash else aft
+    pattern = (f"{lead}(?<!{fore}{lead}){digit_before}{body}(?!{aft})" if lead
+               else f"(?<!{fore}){digit_before}{body}(?!{aft})")
     group = _GROUP.search(body)
     loose = body.replace("\\1", f"(?:{group.group(1)})") if group is not None else body
     candidate = _not_after(before, underscore) + (prefix if prefix is not None else lead + loose
@@ -175,8 +184,12 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
         # domain labels and the top-level domain in any script (jane@exämple.de), as well as in punycode
-        r"(?<![\w.%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
-        rf"(?:[^\W\d_]{{2,24}}|xn--[A-Za-z0-9-]{{2,59}})(?!{_ALNUM}|-)",  # a domain holds no _
+        # (a dot before the local part is not its first character: ".jane@example.com" after an ellipsis)
+        r"(?<![\w%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
+        # a domain holds no _; a dash after it is punctuation (an em dash in prose, read as -): a longer domain
+        # the dash could begin ("example.com-mail.org") is matched first, its labels being taken greedily, and a
+        # punycode top-level domain ("xn--p1ai") before a top-level domain of letters ("xn")
+        rf"(?:xn--[A-Za-z0-9-]{{2,59}}|[^\W\d_]{{2,24}})(?!{_ALNUM})",
         0.95,
         trigger=("@",),
         digits=False,
@@ -203,7 +216,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"
         r"|sk-(?:proj-|ant-(?:api\d{2}-)?)?[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
         r"|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|lgk_[a-z0-9-]{1,63}_[A-Za-z0-9_-]{32,}"
-        r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?![\w-])",
+        r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?!\w)",  # a dash after: prose's
         0.95,
         trigger=("akia", "asia", "gh", "sk-", "xox", "aiza", "k_live_", "k_test_", "lgk_", "eyj"),
         digits=False,
@@ -251,9 +264,9 @@ RULES: tuple[Rule, ...] = (
     # grouped digits (4-4-4-1..7, or Amex's 4-6-4..5), one space, dot or dash between groups, mixed or not; the same
     # digits ungrouped are a rule below (one rule per shape: each reads its spans)
     _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{4}[ .-]\d{4}[ .-]\d{1,7}", 0.9, lead="[0-9]", before=r"\w+-",
-            after=r"\w-", validate=v.credit_card, underscore=True, cluster=(12, 19)),
+            after=r"\w-", validate=v.credit_card, underscore=True, prose_dash=True, cluster=(12, 19)),
     _fenced("CREDIT_CARD", r"[0-9]{3}[ .-]\d{6}[ .-]\d{4,5}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, underscore=True, cluster=(14, 15)),  # Amex
+            validate=v.credit_card, underscore=True, prose_dash=True, cluster=(14, 15)),  # Amex
     # the same shapes with up to three of space, dot, dash, slash and underscore between groups ("4111  1111 ...",
     # "4111 - 1111 - ...", "4111_1111_..."), ways of writing a number past filters. A gate: the engine tells only
     # whether a number with such a separator among its first groups occurs (rare), and the rule then reads the
@@ -262,15 +275,16 @@ RULES: tuple[Rule, ...] = (
     # not win over the cards the rules above find whole
     _fenced("CREDIT_CARD", rf"[0-9]{{3}}{_CARD_GAP}(?:\d{{4}}{_CARD_GAP}\d{{4}}{_CARD_GAP}\d{{1,7}}"
             rf"|\d{{6}}{_CARD_GAP}\d{{4,5}})", 0.85, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, underscore=True, cluster=(12, 19), gate=True,
+            validate=v.credit_card, underscore=True, prose_dash=True, cluster=(12, 19), gate=True,
             prefix=rf"[0-9]{{4}}(?:{_ODD_GAP}[0-9]{{4}}{_CARD_GAP}[0-9]{{4}}|[ .-][0-9]{{4}}{_ODD_GAP}[0-9]{{4}}"
                    rf"|[ .-][0-9]{{4}}[ .-][0-9]{{4}}{_ODD_GAP}[0-9]|{_ODD_GAP}[0-9]{{6}}{_CARD_GAP}[0-9]{{4}}"
                    rf"|[ .-][0-9]{{6}}{_ODD_GAP}[0-9]{{4}})"),
     _fenced("CREDIT_CARD", r"[0-9]{11,18}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-", validate=v.credit_card,
-            underscore=True, run=(12, 19)),
+            underscore=True, prose_dash=True, run=(12, 19)),
     # every digit set apart by the same separator ("4 1 1 1 1 1 1 1 ..."), a way of writing a number past filters
     _fenced("CREDIT_CARD", r"([ .-])\d(?:\1\d){10,17}", 0.9, lead="[0-9]", before=r"\w+-", after=r"\w-",
-            validate=v.credit_card, underscore=True, cluster=(12, 19), prefix=r"[0-9](?:[ .-][0-9]){11}"),
+            validate=v.credit_card, underscore=True, prose_dash=True, cluster=(12, 19),
+            prefix=r"[0-9](?:[ .-][0-9]){11}"),
     _fenced("IBAN_CODE", r"[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?", 0.95,
             validate=v.iban_code, underscore=True, extent=v.iban_extent, run=(2, 34)),
     # the same with up to three of space, dot, dash, slash and underscore between groups, as for card numbers: a
@@ -280,10 +294,10 @@ RULES: tuple[Rule, ...] = (
             validate=v.iban_code, underscore=True, extent=v.iban_extent, run=(2, 34), gate=True,
             prefix=rf"[A-Za-z]{{2}}[0-9]{{2}}(?:[ -]?[A-Za-z0-9]{{4}}){{0,7}}(?:{_ODD_GAP}|\.)[A-Za-z0-9]"),
     _fenced("US_SSN", r"[0-9]{2}([- .])\d{2}\1\d{4}", 0.85, lead="[0-9]", before=r"\w-", after=r"\w-",
-            validate=v.us_ssn, underscore=True, cluster=(9, 9)),
+            validate=v.us_ssn, underscore=True, prose_dash=True, cluster=(9, 9)),
     # the same run of up to three separators in both gaps ("078 - 05 - 1121", "078_05_1121"); a gate, as above
     _fenced("US_SSN", rf"[0-9]{{2}}({_CARD_GAP})\d{{2}}\1\d{{4}}", 0.8, lead="[0-9]", before=r"\w-", after=r"\w-",
-            validate=v.us_ssn_digits, underscore=True, cluster=(9, 9), gate=True,
+            validate=v.us_ssn_digits, underscore=True, prose_dash=True, cluster=(9, 9), gate=True,
             prefix=rf"[0-9]{{3}}{_ODD_GAP}[0-9]{{2}}{_ODD_GAP}[0-9]{{4}}"),
     _fenced("US_SSN", r"(?:[0-9]{2}-[0-9]{6}|[0-9]{4}-[0-9]{4})", 0.6, lead="[0-9]", before=r"\w-", after=r"\w-",
             validate=v.us_ssn, cluster=(9, 9)),
