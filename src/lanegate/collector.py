@@ -10,7 +10,8 @@ collections that read everything built at start (45 ms each).
 :func:`settle` moves everything that exists once the gateway has started into the permanent generation
 (``gc.freeze``: never walked again; still freed by reference counting when a reload drops it) and lets the
 young generation grow to :data:`YOUNG_THRESHOLD` before it is collected. Measured with the same load: the
-collector's share fell to 2 to 3 µs per request, and throughput rose 10 to 17% (figures in docs/benchmarks.md).
+collector's share fell to 2 to 5 µs per request, and throughput rose 9 to 19% in five of six interleaved
+comparisons, with no change in the sixth (figures in docs/benchmarks.md).
 Cycles among objects created later are still found, only less often; a request's objects are freed by
 reference counting as soon as it ends.
 """
