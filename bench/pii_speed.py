@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lanegate.pii import DEFAULT_ENTITIES, Detector
@@ -37,7 +38,9 @@ PRESIDIO_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE"
                      "UK_PASSPORT", "DATE_TIME", "MEDICAL_LICENSE", "US_BANK_NUMBER", "CRYPTO"]
 
 
-def presidio() -> Callable[[str], int] | None:
+def _registry() -> Any | None:
+    """Presidio's predefined English recognizers for :data:`PRESIDIO_ENTITIES` — patterns, checksums and
+    phonenumbers, no NLP model — or ``None`` when Presidio is not installed."""
     # Presidio's email recognizer reads domain suffixes through tldextract, which otherwise fetches the public
     # suffix list on first use; offline, it reads the snapshot it ships with
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -47,8 +50,18 @@ def presidio() -> Callable[[str], int] | None:
         return None
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(languages=["en"])
-    recognizers = [r for r in registry.recognizers if set(r.supported_entities) & set(PRESIDIO_ENTITIES)
-                   and r.name != "SpacyRecognizer"]  # patterns, checksums and phonenumbers; no NLP model
+    for recognizer in list(registry.recognizers):
+        if not set(recognizer.supported_entities) & set(PRESIDIO_ENTITIES) or recognizer.name == "SpacyRecognizer":
+            registry.remove_recognizer(recognizer.name)
+    return registry
+
+
+def presidio() -> Callable[[str], int] | None:
+    """Presidio's recognizers (:func:`_registry`) called one by one."""
+    registry = _registry()
+    if registry is None:
+        return None
+    recognizers = list(registry.recognizers)
 
     def analyze(text: str) -> int:
         return sum(len(r.analyze(text, r.supported_entities, None)) for r in recognizers)
@@ -61,20 +74,15 @@ def presidio_engine() -> Callable[[str], int] | None:
     spaCy English pipeline written to a temporary folder (a tokenizer only: nothing to download). The engine
     then does what Lanegate's detector does besides matching: context words around each result, and overlapping
     results resolved."""
-    try:
-        import spacy
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
-    except ImportError:
+    registry = _registry()
+    if registry is None:
         return None
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    import spacy
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
     pipeline = Path(tempfile.mkdtemp(prefix="presidio-blank-")) / "en"
     spacy.blank("en").to_disk(pipeline)
-    registry = RecognizerRegistry()
-    registry.load_predefined_recognizers(languages=["en"])
-    for recognizer in list(registry.recognizers):
-        if not set(recognizer.supported_entities) & set(PRESIDIO_ENTITIES) or recognizer.name == "SpacyRecognizer":
-            registry.remove_recognizer(recognizer.name)
     engine = AnalyzerEngine(registry=registry, supported_languages=["en"],
                             nlp_engine=SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(pipeline)}]))
 

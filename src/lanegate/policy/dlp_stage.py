@@ -35,7 +35,7 @@ class DlpFilterStage:
         detail = {"sensitivity_level": self._options.sensitivity_level, "action": action,
                   **({"matches": {rule: {"count": n, "action": action} for rule, n in sorted(matched.items())}}
                      if matched else {})}
-        if matched and self._options.action == "block":
+        if matched and action == "block":
             rules = sorted(matched)
             raise Refusal(403, "The request contains content this lane does not send to any provider (rules: "
                           f"{', '.join(rules)}).", type="permission_error", code="dlp_blocked",
