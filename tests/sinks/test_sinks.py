@@ -16,6 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lanegate.config import ConfigError, load_sources
+from lanegate.config.models import WebhookSink as WebhookSpec
+from lanegate.sinks.webhook import WebhookSink
 from lanegate.store.sqlite import SqliteStore
 from lanegate.testing import LoopbackServer
 from lanegate.testing.tls import loopback_certificate
@@ -90,7 +92,8 @@ class Webhook:
         status = self.status
         if status == 200:
             self.batches.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
-        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"set-cookie", b"session=receiver-state; Path=/; Secure")]})
         await send({"type": "http.response.body", "body": b""})
 
     def events(self) -> list[dict]:
@@ -182,6 +185,22 @@ def test_a_hung_sink_never_blocks_requests(gateway, upstream, webhook, monkeypat
 def _load(tmp_path: Path, sinks: list[dict]):
     text = pack("eu", ["eu-central-1"], [target("eu-a", "http://127.0.0.1:9", "eu-central-1")], sinks=sinks)
     return load_sources([(tmp_path / "eu.yaml", text)], base=tmp_path)
+
+
+def test_a_webhook_sink_never_sends_back_a_cookie_its_receiver_set(webhook, monkeypatch):
+    monkeypatch.setenv("SOC_SECRET", "s3cret")
+    spec = {**_webhook_sink(webhook), "url": webhook.url.replace("127.0.0.1", "localhost") + "/hook"}
+    sink = WebhookSink(WebhookSpec.model_validate(spec))  # by name: a client keeps cookies for host names only
+
+    async def two_batches() -> None:
+        try:
+            await sink.send([{"n": 1}])
+            await sink.send([{"n": 2}])
+        finally:
+            await sink.close()
+
+    asyncio.run(two_batches())
+    assert [headers.get("cookie") for headers, _ in webhook.batches] == [None, None]
 
 
 def test_a_sink_outside_the_lane_regions_is_refused_at_load(tmp_path):

@@ -38,7 +38,10 @@ class OpenAICompatible:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self._settings.max_connections, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True, trust_env=False)
+        # no cookie jar: a cookie a provider (or the CDN in front of it) sets in answer to one caller would
+        # otherwise go back with every later call to that host, whoever makes it and from whichever lane
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True, trust_env=False,
+                                              cookie_jar=aiohttp.DummyCookieJar())
 
     async def stop(self) -> None:
         if self._session is not None:

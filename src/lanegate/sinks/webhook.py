@@ -34,7 +34,8 @@ class WebhookSink:
 
     async def send(self, events: list[dict[str, Any]]) -> None:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15), trust_env=False)
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15), trust_env=False,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         body = orjson.dumps({"events": events})
         stamp = str(int(time.time()))
         headers = {"content-type": "application/json", "x-lanegate-timestamp": stamp,
