@@ -66,6 +66,13 @@ def test_matches_index_the_text_as_given_whatever_its_script(patterns, text):
     assert text[match.start : match.end].replace("\u200b", "") == "EMP-123456"
 
 
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2015"])
+def test_a_pattern_reads_any_dash_as_a_hyphen_even_after_a_letter(dash):
+    """Personal-data detection reads such a dash as a space (prose); a pattern must not be evaded with it."""
+    [match] = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"])).find(f"ref EMP{dash}123456 ok")
+    assert (match.start, match.end) == (4, 14)
+
+
 FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]
 # words of the terms, their halves, near misses and filler, so that texts come within one or two edits of a term
 WORDS = ["export", "exprt", "exporrt", "controlled", "controled", "memo", "mem", "salary", "salery", "review",

@@ -109,6 +109,24 @@ def test_a_dash_in_prose_next_to_a_value_does_not_hide_it(text, entity, value):
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
 
 
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("call me\u2014212-555-0142 today", "PHONE_NUMBER", "212-555-0142"),
+    ("call\u2014+44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),  # the country code with it
+    ("fax\u2013(212) 555-0142", "PHONE_NUMBER", "(212) 555-0142"),  # an en dash
+    ("BSN\u2015123456782", "NL_BSN", "123456782"),  # a horizontal bar
+])
+def test_a_number_after_a_word_and_a_dash_of_prose_is_found_whole(text, entity, value):
+    """Between a letter and a number, an en or em dash sets the number apart, as a space would; a hyphen there
+    joins an identifier (``INV-2024-000123``), which is not taken for a phone number."""
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_hyphen_between_letters_and_digits_still_joins_an_identifier(prefilter):
+    assert _found("invoice INV-2024-000123 paid", DEFAULT_ENTITIES, prefilter=prefilter) == []
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("4111 1111 1111 1111\u2014jane@example.com", [("CREDIT_CARD", "4111 1111 1111 1111"),
                                                   ("EMAIL_ADDRESS", "jane@example.com")]),

@@ -5,7 +5,10 @@ Detection runs on a normalised copy of the text that undoes simple evasion: Unic
 (Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``,
 tabs spaces and the ideographic full stop ``.`` (``jane@example。com``), and invisible characters (zero-width
 spaces and joiners, soft hyphens, bidirectional controls, tags, variation selectors...:
-:func:`~lanegate.pii.prefilter.invisible`) are dropped. Every character
+:func:`~lanegate.pii.prefilter.invisible`) are dropped. With ``prose_dashes`` (the personal-data detector's
+reading), an en or em dash between a letter and a number is a space instead: in prose it sets the number
+apart (``call me—212-555-0142``, ``Visa—4111 ...``), where a hyphen joins an identifier (``INV-2024-000123``);
+organisation patterns read it as ``-``, so that ``EMP—123456`` still matches ``EMP-[0-9]{6}``. Every character
 of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
 over exactly the original characters it covers.
 """
@@ -28,6 +31,8 @@ SPACES = "\t\u1680"
 #: Characters read as ``.``: the ideographic full stop, which domain names take as a dot between labels (IDNA), as
 #: NFKC does the full-width and half-width ones (the latter becoming this one)
 FULL_STOPS = "\u3002"
+#: En and em dashes and the horizontal bar between a letter and a number (or its ``+`` or ``(``): see ``prose_dashes``
+_PROSE_DASH = re.compile(r"(?<=[^\W\d_])[\u2013\u2014\u2015](?=[0-9+(])")
 _SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
                + tuple((stop, ".") for stop in FULL_STOPS))
 
@@ -51,12 +56,13 @@ class Normalized(NamedTuple):
         return first, last
 
 
-def normalize(text: str) -> Normalized:
+def normalize(text: str, *, prose_dashes: bool = False) -> Normalized:
     """The normalised copy of ``text``. Text that is already NFKC, with no invisible character and no digit
-    but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table."""
+    but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table.
+    ``prose_dashes``: see the module docstring."""
     if text.isascii():
         return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
-    body = _same_width(text)  # one character for one: no offset table
+    body = _same_width(text, prose_dashes)  # one character for one: no offset table
     if body.isascii():  # ASCII but for dashes and spaces, which NFKC leaves as they are: normalised already
         return Normalized(body, None, len(text))
     if unicodedata.is_normalized("NFKC", text):
@@ -82,11 +88,14 @@ def normalize(text: str) -> Normalized:
     if position < len(text):
         pieces.append(text[position:])
         origin.extend(range(position, len(text)))
-    return Normalized(_same_width("".join(pieces)), origin, len(text))
+    return Normalized(_same_width("".join(pieces), prose_dashes), origin, len(text))
 
 
-def _same_width(text: str) -> str:
-    """``text`` with every character of :data:`DASHES` as ``-`` and of :data:`SPACES` as a space."""
+def _same_width(text: str, prose_dashes: bool = False) -> str:
+    """``text`` with every character of :data:`DASHES` as ``-`` (with ``prose_dashes``, one of
+    :data:`_PROSE_DASH` as a space) and of :data:`SPACES` as a space."""
+    if prose_dashes and ("\u2014" in text or "\u2013" in text or "\u2015" in text):
+        text = _PROSE_DASH.sub(" ", text)
     for char, replacement in _SAME_WIDTH:
         if char in text:
             text = text.replace(char, replacement)

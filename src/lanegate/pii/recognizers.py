@@ -118,8 +118,9 @@ def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str
     fence though ``\\w`` counts it a word character: a value that never holds one stands apart from it too
     (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``). With
     ``prose_dash``, a dash in ``before`` or ``after`` sets the value apart only where digits go on past it
-    (``4111 ... 1111-2``): next to a letter, a space or the end it is punctuation — an em or en dash in prose, which
-    normalising reads as ``-`` (``Visa—4111 1111 1111 1111``, ``078-05-1121—thanks``)."""
+    (``4111 ... 1111-2``): next to a letter, a space or the end it is punctuation (``Visa-4111 1111 1111 1111``,
+    ``078-05-1121—thanks``: normalising reads an em or en dash as ``-`` there, and as a space only between a letter
+    and a number)."""
     if prose_dash:
         before, after = before.replace("-", ""), after.replace("-", "")
     fore, aft = _fence(before, underscore), _fence(after, underscore)
