@@ -22,9 +22,9 @@ class DlpFilterStage:
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         matched: dict[str, int] = {}
-        caller = caller_of(exchange)
-        for text, put in request_texts(exchange):
-            found = self.memo.get(caller, text, self._find)
+        texts = list(request_texts(exchange))
+        found_in = await self.memo.read(caller_of(exchange), [text for text, _ in texts], self._find)
+        for (text, put), found in zip(texts, found_in, strict=True):
             if not found:
                 continue
             for match in found:

@@ -10,7 +10,6 @@ type, how many values were found and what was done — never a value.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,11 +56,11 @@ class PiiDetectorStage:
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         settings = self.settings()
         texts = list(request_texts(exchange))
-        caller = caller_of(exchange)
-        if self.detector.model is None:
-            detected = self._detect(caller, texts)
-        else:  # a model takes milliseconds: keep the event loop free for other requests meanwhile
-            detected = await asyncio.to_thread(self._detect, caller, texts)
+        # a text the caller sent recently — a conversation's history, sent again with each turn — is not
+        # inspected again; a model takes milliseconds a text, so with one the others go to a worker thread
+        found_in = await self.memo.read(caller_of(exchange), [text for text, _ in texts], self._find,
+                                        on_thread=self.detector.model is not None)
+        detected = [(text, put, findings) for (text, put), findings in zip(texts, found_in, strict=True) if findings]
         if not detected:
             return StageOutcome(self.name, "continue", {})
         blocked = ({f.entity for _, _, findings in detected for f in findings if settings.action(f.entity) == "block"}
@@ -88,15 +87,10 @@ class PiiDetectorStage:
             detail["tokenized"] = len(tokens)
         return StageOutcome(self.name, "continue", detail)
 
-    def _detect(self, caller: str, texts: list[tuple[str, Any]]) -> list[tuple[str, Any, Sequence[Finding]]]:
-        """Each text with its findings (those without any left out); a text the caller sent recently — a
-        conversation's history, sent again with each turn — is not inspected again (:mod:`~lanegate.policy.memo`)."""
-        return [(text, put, findings) for text, put in texts if (findings := self.memo.get(caller, text, self._find))]
-
     def _find(self, text: str) -> tuple[Finding, ...]:
         return tuple(self.detector.detect(text))
 
-    async def _tokenize(self, exchange: Exchange, detected: list[tuple[str, Any, Sequence[Finding]]],
+    async def _tokenize(self, exchange: Exchange, detected: Sequence[tuple[str, Any, Sequence[Finding]]],
                         settings: OperatorSettings) -> dict[tuple[str, str], str]:
         """Tokens for every value whose action is tokenize, from the lane's vault (one transaction)."""
         wanted = list(dict.fromkeys((f.entity, text[f.start : f.end]) for text, _, findings in detected
