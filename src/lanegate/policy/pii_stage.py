@@ -57,7 +57,8 @@ class PiiDetectorStage:
         settings = self.settings()
         texts = list(request_texts(exchange))
         # a text the caller sent recently — a conversation's history, sent again with each turn — is not
-        # inspected again; a model takes milliseconds a text, so with one the others go to a worker thread
+        # inspected again; the others are read on a worker thread when long (memo.INLINE_CHARS) or when a
+        # language model reads them (milliseconds per text)
         found_in = await self.memo.read(caller_of(exchange), [text for text, _ in texts], self._find,
                                         on_thread=self.detector.model is not None)
         detected = [(text, put, findings) for (text, put), findings in zip(texts, found_in, strict=True) if findings]
