@@ -31,8 +31,9 @@ SPACES = "\t\u1680"
 #: Characters read as ``.``: the ideographic full stop, which domain names take as a dot between labels (IDNA), as
 #: NFKC does the full-width and half-width ones (the latter becoming this one)
 FULL_STOPS = "\u3002"
-#: En and em dashes and the horizontal bar between a letter and a number (or its ``+`` or ``(``): see ``prose_dashes``
-_PROSE_DASH = re.compile(r"(?<=[^\W\d_])[\u2013\u2014\u2015](?=[0-9+(])")
+#: En and em dashes and the horizontal bar: between a letter and a number (or its ``+`` or ``(``), see ``prose_dashes``
+PROSE_DASHES = "\u2013\u2014\u2015"
+_NUMBER_STARTS = frozenset("0123456789+(")
 _SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
                + tuple((stop, ".") for stop in FULL_STOPS))
 
@@ -93,9 +94,14 @@ def normalize(text: str, *, prose_dashes: bool = False) -> Normalized:
 
 def _same_width(text: str, prose_dashes: bool = False) -> str:
     """``text`` with every character of :data:`DASHES` as ``-`` (with ``prose_dashes``, one of
-    :data:`_PROSE_DASH` as a space) and of :data:`SPACES` as a space."""
-    if prose_dashes and ("\u2014" in text or "\u2013" in text or "\u2015" in text):
-        text = _PROSE_DASH.sub(" ", text)
+    :data:`PROSE_DASHES` between a letter and a number as a space) and of :data:`SPACES` as a space."""
+    if prose_dashes:
+        for dash in PROSE_DASHES:  # found by ``str.find``: a pattern would read the text a character at a time
+            at = text.find(dash, 1)
+            while at != -1 and at + 1 < len(text):
+                if text[at - 1].isalpha() and text[at + 1] in _NUMBER_STARTS:
+                    text = f"{text[:at]} {text[at + 1:]}"
+                at = text.find(dash, at + 1)
     for char, replacement in _SAME_WIDTH:
         if char in text:
             text = text.replace(char, replacement)
