@@ -326,8 +326,8 @@ def _any_of(words: Iterable[str]) -> re.Pattern[str]:
 
 
 def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
-    """``found`` with each email address that begins inside another finding starting before it begun after that
-    one instead (past the dots and dashes there). An email's local part is read back from ``@`` over letters,
+    """``found`` with each email address that begins inside another finding (one starting before it) begun after
+    that one instead (past the dots and dashes there). An email's local part is read back from ``@`` over letters,
     digits, dots and dashes, so a value written just before it with a dash between — an em dash in prose, read as
     ``-`` — became part of it: "4111 1111 1111 1111—jane@example.com", "jane@example.com—bob@example.org".
     Overlapping, one of the two then lost to the other, and what it held was left as it was (twelve digits of the

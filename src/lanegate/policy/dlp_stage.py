@@ -22,6 +22,7 @@ class DlpFilterStage:
 
     async def on_request(self, exchange: Exchange) -> StageOutcome:
         matched: dict[str, int] = {}
+        action = self._options.action
         texts = list(request_texts(exchange))
         found_in = await self.memo.read(caller_of(exchange), [text for text, _ in texts], self._find)
         for (text, put), found in zip(texts, found_in, strict=True):
@@ -29,9 +30,9 @@ class DlpFilterStage:
                 continue
             for match in found:
                 matched[match.label] = matched.get(match.label, 0) + 1
-            if self._options.action == "redact":
+            if action == "redact":
                 put(DlpRules.redact(text, found))
-        action = self._options.action  # each rule as the answer's record names it: {"count": n, "action": a}
+        # each rule as the answer's record names it: {"count": n, "action": a}
         detail = {"sensitivity_level": self._options.sensitivity_level, "action": action,
                   **({"matches": {rule: {"count": n, "action": action} for rule, n in sorted(matched.items())}}
                      if matched else {})}

@@ -71,10 +71,11 @@ class Memo(Generic[T]):
             found = [_MISSING] * len(texts)
         if not unread:
             return cast("list[T]", found)
-        if on_thread or sum(map(len, unread.values())) >= INLINE_CHARS:
-            values = await asyncio.to_thread(_each, make, list(unread.values()))
+        pending = list(unread.values())
+        if on_thread or sum(map(len, pending)) >= INLINE_CHARS:
+            values = await asyncio.to_thread(_each, make, pending)
         else:
-            values = [make(text) for text in unread.values()]
+            values = _each(make, pending)
         with self._lock:
             for index, value in zip(unread, values, strict=True):
                 found[index] = value
