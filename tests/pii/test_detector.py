@@ -172,6 +172,56 @@ def test_phone_numbers_side_by_side_are_each_found_when_the_first_would_run_on_i
         assert found == [("PHONE_NUMBER", first), ("PHONE_NUMBER", second)]
 
 
+@pytest.mark.parametrize("numbers", [
+    ["212 555 0142", "212 555 0199"],  # the pattern reads on across both: 16 digits, which no number has
+    ["07700 900123", "07700 900456"],
+    ["212 555 0142", "212 555 0199", "212 555 0100"],
+    ["030 1234567", "089 7654321"],
+    ["020 7946 0958", "0161 496 0000"],  # two layouts, both national (trunk prefix 0)
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_phone_numbers_grouped_by_spaces_one_space_apart_are_each_found(numbers, prefilter):
+    text = f"numbers {' '.join(numbers)} today"
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("PHONE_NUMBER", n) for n in numbers]
+
+
+@pytest.mark.parametrize("text", [
+    "paid 2024 4111 1111 1111 1111 ok",  # a year before it: the first four groups fail the card check
+    "acct 5521 4111.1111.1111.1111 ok",
+    "7233 572750 6286 4111 1111 1111 1111 29367 59974 13881",
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_card_number_behind_a_group_of_digits_is_found_after_the_refused_match(text, prefilter):
+    """A refused match does not hide a value that starts inside it: the search goes on one character after it."""
+    card = "4111 1111 1111 1111" if "4111 " in text else "4111.1111.1111.1111"
+    assert ("CREDIT_CARD", card) in _found(text, DEFAULT_ENTITIES, prefilter=prefilter)
+
+
+@pytest.mark.parametrize("text", ["gift card 1234 5678 9012 3456 ok", "ref 1234 5678 9012 3456 7890 ok"])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_groups_all_of_one_size_are_not_cut_into_phone_numbers(text, prefilter):
+    """Sixteen or twenty digits in groups of four are a card or account number (which failed its check), not
+    phone numbers side by side."""
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == []
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_spaced_phone_numbers_that_fit_in_one_are_found_as_one(prefilter):
+    """Up to fifteen digits the two read as one number: the finding covers both, so neither leaks."""
+    assert _found("call 555 0142 555 0199 now", DEFAULT_ENTITIES, prefilter=prefilter) == [
+        ("PHONE_NUMBER", "555 0142 555 0199")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("host 192.168.001.010 down", [("IP_ADDRESS", "192.168.001.010")]),  # leading zeros: still an address
+    ("from 010.000.000.001 and 10.0.0.1", [("IP_ADDRESS", "010.000.000.001"), ("IP_ADDRESS", "10.0.0.1")]),
+    ("not 192.168.001.256 nor 300.1.1.1", []),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_dotted_ipv4_addresses_with_leading_zeros_are_found(text, expected, prefilter):
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == expected
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("call 212-555-0142 5 times", "212-555-0142"),  # a count after the number is not part of it
     ("call 212.555.0142 7 days a week", "212.555.0142"),

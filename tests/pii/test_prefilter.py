@@ -66,6 +66,7 @@ PIECES = st.sampled_from([
     "ghp_" + "a" * 36, "my name is Dan Smith", "12 Baker Street", "MRN: AB-123456", "tel", "number", "bsn",
     "Straße", "née le 3 mars 1980", "٣٤٥", "—", "é", "İ", "\u00a0", "\u200b", "-", ".", ":", "/", "(", ")", "+", "@",
     "_", " ", "\n", "x", "ext.", "9", "12", "1234", "123456789012", "212-555-0142 212-555-0199", "212.555.0142 5",
+    "212 555 0142 212 555 0199", "07700 900123", "2024 ", "192.168.001.010",
 ])
 
 
@@ -76,6 +77,17 @@ def test_one_pass_finds_what_re_alone_finds_in_generated_text(text):
 
 
 GAPS = st.text(" ._/-", min_size=1, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("0123456789", min_size=1, max_size=6), st.sampled_from([" ", ".", "  "]),  # a hyphen joins: one number
+       st.sampled_from(["4111 1111 1111 1111", "4111-1111-1111-1111", "5500 0000 0000 0004", "4242424242424242"]))
+def test_a_card_number_after_any_group_of_digits_is_found_alike(group, gap, card):
+    text = f"paid {group}{gap}{card} ok"
+    found = FAST.detect(text)
+    assert found == PLAIN.detect(text), repr(text)
+    start = text.index(card)  # found, or overlapped by a card the group makes with its first digits (Luhn by chance)
+    assert any(f.entity == "CREDIT_CARD" and f.start < start + len(card) and start < f.end for f in found), repr(text)
 
 
 def _grouped_value_is_found_alike_and_whole(groups: tuple[str, ...], gaps: list[str], text: str, entity: str) -> None:

@@ -140,3 +140,45 @@ def test_the_phone_check_answers_as_its_rule_is_written(value):
     number = re.sub(r"\s?(?:x|ext\.?)\s?\d+$", "", value, flags=re.IGNORECASE)
     expected = _phone_as_documented(value) if number.isascii() else False  # matches in normalised text are ASCII
     assert v.phone(value) == expected, repr(value)
+
+
+@given(st.lists(st.integers(0, 999), min_size=4, max_size=4), st.lists(st.integers(1, 3), min_size=4, max_size=4))
+def test_the_ipv4_check_takes_four_numbers_up_to_255_padded_or_not(octets, widths):
+    value = ".".join(str(n).zfill(w) for n, w in zip(octets, widths, strict=True))
+    assert v.ipv4(value) == all(n <= 255 and len(str(n).zfill(w)) <= 3 for n, w in zip(octets, widths, strict=True))
+
+
+def test_the_ipv4_check_agrees_with_the_standard_library_where_no_octet_is_padded():
+    import ipaddress
+
+    for value in ["0.0.0.0", "10.0.0.1", "255.255.255.255", "192.168.1.17", "256.0.0.1", "1.2.3", "1.2.3.4.5"]:
+        try:
+            ipaddress.IPv4Address(value)
+            expected = True
+        except ValueError:
+            expected = False
+        assert v.ipv4(value) == expected
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("212 555 0142 212 555 0199", "212 555 0142"),
+    ("07700 900123 07700 900456", "07700 900123"),
+    ("020 7946 0958 0161 496 0000", "020 7946 0958"),
+    ("212 555 0142", "212 555 0142"),  # short: whole
+    ("555 0142 555 0199", "555 0142 555 0199"),  # fifteen digits or fewer: whole, one number may hold them
+    ("1234 5678 9012 3456", "1234 5678 9012 3456"),  # groups of one size: never cut
+    ("212-555-0142 212-555-0199", "212-555-0142 212-555-0199"),  # not spaced groups alone: the pattern decides
+    ("123 456 7890 123 456 7890 12", "123 456 7890"),  # the layout starts again, then more digits
+])
+def test_a_spaced_phone_match_holding_two_numbers_is_cut_after_the_first(value, kept):
+    assert value[: v.phone_extent(value)] == kept
+
+
+@given(st.lists(st.text("0123456789", min_size=1, max_size=6), min_size=1, max_size=6))
+def test_a_phone_match_is_cut_only_at_a_space_and_only_to_a_phone_number(groups):
+    value = " ".join(groups)
+    length = v.phone_extent(value)
+    if length == len(value):
+        return
+    assert value[length] == " " and v.phone(value[:length])
+    assert sum(map(len, groups)) > 15 and len({len(g) for g in groups}) > 1

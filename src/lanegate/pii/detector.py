@@ -144,8 +144,9 @@ class Detector:
                    verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
         """Add the findings of an open-ended rule, tried in order one character after where each of its
         candidates starts (past the fence before the match), and at the text's start where a candidate starts
-        there too; a start inside the last match is passed over, as ``finditer`` would pass over it. (A match
-        that starts on a fence has its own fence, one character before, and so its own candidate.)"""
+        there too; a start inside the last match is passed over, as ``finditer`` would pass over it (inside its
+        value, for a rule with an ``extent``). (A match that starts on a fence has its own fence, one character
+        before, and so its own candidate.)"""
         match_at = rule.pattern.match
         position = 0
         for start in sorted({start for start, _ in hits}):
@@ -157,7 +158,10 @@ class Detector:
                     item = self._accept(rule, match, body, lower, None, verdicts)
                     if item is not None:
                         found.append(item)
-                    position = max(match.end(), at + 1)
+                    end = match.end()
+                    if rule.extent is not None and end - at >= rule.extent_from:
+                        end = _resume(rule, match)  # the value may end before the match: read the rest
+                    position = max(end, at + 1)
 
     def _first(self, rule: Rule, body: str, lower: str, starts: range, end: int) -> Finding | None:
         """The finding of one match attempt of ``rule`` at the first of ``starts`` that gives one."""
@@ -206,18 +210,20 @@ class Detector:
         """Findings of ``rule`` in ``[start_at, end_at)`` of ``body`` (or of the digits' view)."""
         view = digits.view if digits is not None else body
         end = len(view) if end_at is None else min(end_at, len(view))
-        if rule.extent is None:
+        if rule.open_ended and rule.extent is None:
             for match in rule.pattern.finditer(view, start_at, end):
                 item = self._accept(rule, match, body, lower, digits if view is not body else None, None)
                 if item is not None:
                     yield item
             return
-        position = start_at  # as finditer, but going on where the value ends: the rest of a match may start another
+        # as finditer, but going on where the value ends (the rest of a match may start another), and, for a
+        # bounded rule, one character after where a refused match starts (a value may start inside it)
+        position = start_at
         while (found := rule.pattern.search(view, position, end)) is not None:
             item = self._accept(rule, found, body, lower, digits if view is not body else None, None)
             if item is not None:
                 yield item
-            position = _resume(rule, found)
+            position = _after(rule, found, item)
 
     def _in_spans(self, rule: Rule, body: str, lower: str, hits: list[tuple[int, int]],
                   verdicts: dict[tuple[Callable[[str], bool], str], bool], found: list[Finding]) -> None:
@@ -225,7 +231,8 @@ class Detector:
         match starting in it could reach, so each attempt sees what it would in the whole text. Within a span,
         what ``pattern.finditer`` would yield that starts in it: a span puts a match at its first or second
         position, so those are tried first; searching (which, after the last match, would read on to the
-        reach) is left for the rest of the span. (One loop, no generators: this runs for every candidate.)"""
+        reach) is left for the rest of the span. After a refused match the search goes on one character after
+        where it starts, as :func:`_after` says. (One loop, no generators: this runs for every candidate.)"""
         assert rule.widest is not None
         reach = rule.widest + LOOKAHEAD
         size = len(body)
@@ -233,18 +240,25 @@ class Detector:
         for start, before in hits if len(hits) == 1 else _merge(hits):
             end = min(size, before + reach)
             position = start
+            refused = False
             while position < before:
-                match = match_at(body, position, end)
-                if match is None and position + 1 < before:
-                    match = match_at(body, position + 1, end)
-                if match is None and position + 2 < before:
-                    match = search(body, position + 2, end)
+                if refused:  # one character after a refused match's start: a value may start inside it
+                    match = search(body, position, end)
+                else:
+                    match = match_at(body, position, end)
+                    if match is None and position + 1 < before:
+                        match = match_at(body, position + 1, end)
+                    if match is None and position + 2 < before:
+                        match = search(body, position + 2, end)
                 if match is None or match.start() >= before:
                     break
                 item = self._accept(rule, match, body, lower, None, verdicts)
-                if item is not None:
+                if item is None:
+                    refused, position = True, match.start() + 1
+                else:
                     found.append(item)
-                position = max(match.end() if rule.extent is None else _resume(rule, match), match.start() + 1)
+                    refused = False
+                    position = max(match.end() if rule.extent is None else _resume(rule, match), match.start() + 1)
 
     def _accept(self, rule: Rule, match: re.Match[str], body: str, lower: str, digits: Numbers | None,
                 verdicts: dict[tuple[Callable[[str], bool], str], bool] | None) -> Finding | None:
@@ -253,7 +267,7 @@ class Detector:
         start, end = match.span(rule.group)
         if rule.validate is not None:
             value = match.group(rule.group)
-            if rule.extent is not None:
+            if rule.extent is not None and end - start >= rule.extent_from:
                 end = start + rule.extent(value)
                 value = value[: end - start]
             key = (rule.validate, value)
@@ -279,6 +293,18 @@ class Detector:
         elif rule.required:
             return None
         return Finding(rule.entity, start, end, score)
+
+
+def _after(rule: Rule, match: re.Match[str], item: Finding | None) -> int:
+    """Where to look for the next match of ``rule`` after ``match``, which made ``item`` (``None``: refused). After
+    a refused match of a bounded rule, one character after where it starts: a value may start inside it
+    ("2024 4111 1111 1111 1111": the first four groups fail the card check, the last four are a card).
+    Otherwise where the match ends, or, for a rule with an ``extent``, where its value does (:func:`_resume`)."""
+    if item is None and not rule.open_ended:
+        return match.start() + 1
+    if rule.extent is None:
+        return max(match.end(), match.start() + 1)
+    return _resume(rule, match)
 
 
 def _resume(rule: Rule, match: re.Match[str]) -> int:

@@ -67,6 +67,7 @@ class Rule:
     group: int = 0
     check: Callable[[str, int, int], bool] | None = None  # (normalised text, start, end): the value in its place
     extent: Callable[[str], int] | None = None  # how many characters of a match are the value (before validate)
+    extent_from: int = 0  # a shorter value is whole: ``extent`` is not asked (it would answer its length)
     cluster: tuple[int, int] | None = None  # digits in a separator-joined number the rule needs (fast skip)
     run: tuple[int, int] | None = None  # length of an unbroken digit run the rule needs (fast skip)
     window: tuple[int, int] | None = None  # with trigger words: read only this many chars before/after each
@@ -241,7 +242,7 @@ RULES: tuple[Rule, ...] = (
         rf"[0-9](?<!(?:{_ALNUM}|\.)[0-9])[0-9]{{0,2}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}"
         rf"(?!{_ALNUM}|\.\d)",
         0.9,
-        validate=v.ip_address,
+        validate=v.ipv4,
         trigger=(".",),
         cluster=(4, 12),
         candidate=_not_after(r"\w.", True) + r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
@@ -341,6 +342,8 @@ RULES: tuple[Rule, ...] = (
         context="PHONE_NUMBER",
         boost=0.2,
         check=v.phone_in_place,
+        extent=v.phone_extent,
+        extent_from=v.PHONE_CUT_FROM,
         cluster=(7, 15),
         # where a number can start: its first character and the six the lookahead asks for (one report per
         # start; the whole number's shape reported each place a group of digits ends, several per number)

@@ -226,6 +226,52 @@ def phone(value: str) -> bool:
     return core.count(core[:1]) != len(core) if core else False
 
 
+_MOST_PHONE_DIGITS = 15  # E.164
+PHONE_CUT_FROM = 19  # the fewest characters that hold 16 digits in four or more groups
+
+
+def phone_extent(value: str) -> int:
+    """How much of a phone-shaped match is the first phone number: all of it, unless it is groups of digits
+    apart by single spaces holding more digits than one number can (two numbers written one after the other,
+    ``212 555 0142 212 555 0199``, which the pattern reads as one and the check then refused: neither was
+    found). It is then cut before the group where the layout of its first groups begins again, or else, both
+    numbers written nationally (``020 7946 0958 0161 496 0000``), before a group starting with the trunk
+    prefix 0, where both parts are phone numbers with digit counts closest to even; the rest is read as a
+    match of its own. Groups all of one size (``1234 5678 9012 3456``: a card or account number that failed
+    its own check) are never cut into phone numbers."""
+    if len(value) < PHONE_CUT_FROM or value.count(" ") < 3:
+        return len(value)
+    groups = value.split(" ")
+    if not all(group.isdigit() and group.isascii() for group in groups):
+        return len(value)
+    sizes = [len(group) for group in groups]
+    total = sum(sizes)
+    if total <= _MOST_PHONE_DIGITS or len(set(sizes)) == 1:
+        return len(value)
+    for cut in range(2, len(groups) // 2 + 1):  # the first number's layout starts again: 3-3-4 3-3-4
+        if sizes[cut : 2 * cut] == sizes[:cut] and phone(" ".join(groups[:cut])):
+            return len(" ".join(groups[:cut]))
+    best: tuple[int, int] | None = None
+    if value.startswith("0"):
+        for cut in range(2, len(groups) - 1):
+            first, rest = " ".join(groups[:cut]), " ".join(groups[cut:])
+            if rest.startswith("0") and phone(first) and phone(rest):
+                balance = abs(total - 2 * sum(sizes[:cut]))
+                if best is None or balance < best[0]:
+                    best = (balance, len(first))
+    return best[1] if best is not None else len(value)
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
+def ipv4(value: str) -> bool:
+    """A dotted IPv4 address: four numbers up to 255, leading zeros allowed (``192.168.001.010`` is written so
+    by some tools; the standard library refuses it, as it does any octet it could read as octal)."""
+    return _IPV4.fullmatch(value) is not None
+
+
 def phone_in_place(text: str, start: int, end: int) -> bool:
     """A short number (at most eight digits, no country code or area code in brackets) is not taken for a
     phone number where it reads as a house or flat number (``Apt. 675 62314``, ``3747 3911 Fourth Avenue``) or
