@@ -122,6 +122,36 @@ def test_a_number_after_a_word_and_a_dash_of_prose_is_found_whole(text, entity, 
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
 
 
+@pytest.mark.parametrize(("value", "entity"), [
+    ("4111 1111 1111 1111", "CREDIT_CARD"), ("212-555-0142", "PHONE_NUMBER"), ("+44 20 7946 0958", "PHONE_NUMBER"),
+    ("078-05-1121", "US_SSN"), ("DE89 3704 0044 0532 0130 00", "IBAN_CODE"), ("192.168.1.17", "IP_ADDRESS"),
+    ("jane.roe@example.com", "EMAIL_ADDRESS"),
+])
+@pytest.mark.parametrize("escape", ["\\n", "\\r\\n", "\\t"])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_value_at_the_start_of_an_escaped_line_is_found_whole(value, entity, escape, prefilter):
+    """A tool result that carries JSON writes its line breaks as ``\\n``: the value after one is not joined to the
+    escape's letter, and the escape itself is left as it is."""
+    text = f'{{"notes": "on file:{escape}{value}{escape}thanks"}}'
+    found = Detector(DEFAULT_ENTITIES, prefilter=prefilter).detect(text)
+    assert [(f.entity, text[f.start : f.end]) for f in found] == [(entity, value)]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_number_after_a_numero_sign_stands_apart(prefilter):
+    text = "паспорт №4111 1111 1111 1111, тел. №212-555-0142"
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [
+        ("CREDIT_CARD", "4111 1111 1111 1111"), ("PHONE_NUMBER", "212-555-0142")]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("call +44 20 7946 0958 1234 ok", "+44 20 7946 0958"), ("call +442079460958 2024", "+442079460958"),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_number_in_international_form_ends_before_more_digits_that_would_make_it_too_long(text, value, prefilter):
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("PHONE_NUMBER", value)]
+
+
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_a_hyphen_between_letters_and_digits_still_joins_an_identifier(prefilter):
     assert _found("invoice INV-2024-000123 paid", DEFAULT_ENTITIES, prefilter=prefilter) == []

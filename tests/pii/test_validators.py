@@ -169,6 +169,9 @@ def test_the_ipv4_check_agrees_with_the_standard_library_where_no_octet_is_padde
     ("1234 5678 9012 3456", "1234 5678 9012 3456"),  # groups of one size: never cut
     ("212-555-0142 212-555-0199", "212-555-0142 212-555-0199"),  # not spaced groups alone: the pattern decides
     ("123 456 7890 123 456 7890 12", "123 456 7890"),  # the layout starts again, then more digits
+    ("+44 20 7946 0958 1234", "+44 20 7946 0958"),  # international form: the most groups that are a number
+    ("+442079460958 1234", "+442079460958"),
+    ("+1 212 555 0142 2024", "+1 212 555 0142 2024"),  # fifteen digits: whole
 ])
 def test_a_spaced_phone_match_holding_two_numbers_is_cut_after_the_first(value, kept):
     assert value[: v.phone_extent(value)] == kept
@@ -182,3 +185,11 @@ def test_a_phone_match_is_cut_only_at_a_space_and_only_to_a_phone_number(groups)
         return
     assert value[length] == " " and v.phone(value[:length])
     assert sum(map(len, groups)) > 15 and len({len(g) for g in groups}) > 1
+
+
+@given(st.lists(st.text("0123456789", min_size=1, max_size=6), min_size=1, max_size=6))
+def test_an_international_phone_match_is_cut_only_at_a_space_and_only_to_a_phone_number(groups):
+    value = "+" + " ".join(groups)
+    length = v.phone_extent(value)
+    if length != len(value):
+        assert value[length] == " " and v.phone(value[:length]) and sum(map(len, groups)) > 15

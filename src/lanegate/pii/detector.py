@@ -64,7 +64,7 @@ class Detector:
         """Findings in ``text``, in order, not overlapping; spans index ``text`` as given."""
         if not text:
             return []
-        normal = normalize(text, prose_dashes=True)
+        normal = normalize(text, prose=True)
         body = normal.text
         lower = _lower(body)
         found: list[Finding] = []

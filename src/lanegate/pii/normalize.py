@@ -1,16 +1,20 @@
 """Text as detectors see it, with a way back to the caller's offsets.
 
 Detection runs on a normalised copy of the text that undoes simple evasion: Unicode compatibility forms
-(full-width digits and letters, ligatures, superscripts...) are folded by NFKC, the digits of other scripts
+(full-width digits and letters, ligatures, superscripts...) are folded by NFKC (the numero sign ``№`` to ``No``
+and a space, so that a number after it stands apart), the digits of other scripts
 (Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``,
 tabs spaces and the ideographic full stop ``.`` (``jane@example。com``), and invisible characters (zero-width
 spaces and joiners, soft hyphens, bidirectional controls, tags, variation selectors...:
-:func:`~lanegate.pii.prefilter.invisible`) are dropped. With ``prose_dashes`` (the personal-data detector's
+:func:`~lanegate.pii.prefilter.invisible`) are dropped. With ``prose`` (the personal-data detector's
 reading), an en or em dash between a letter and a number is a space instead: in prose it sets the number
 apart (``call me—212-555-0142``, ``Visa—4111 ...``), where a hyphen joins an identifier (``INV-2024-000123``);
-organisation patterns read it as ``-``, so that ``EMP—123456`` still matches ``EMP-[0-9]{6}``. Every character
-of the copy remembers the index of the character it came from, so a finding is reported — and replaced —
-over exactly the original characters it covers.
+organisation patterns read it as ``-``, so that ``EMP—123456`` still matches ``EMP-[0-9]{6}``. With ``prose``
+too, a line break or tab escaped as JSON, logs and code write one (``\\n``, ``\\r``, ``\\t``: a backslash and
+a letter) is read as two spaces before a letter, a digit, ``+`` or ``(``, so that a value written at the start
+of an escaped line (``...\\n4111 1111 1111 1111``, common in tool results that carry JSON) is not joined to
+the escape's letter. Every character of the copy remembers the index of the character it came from, so a
+finding is reported — and replaced — over exactly the original characters it covers.
 """
 
 from __future__ import annotations
@@ -31,9 +35,14 @@ SPACES = "\t\u1680"
 #: Characters read as ``.``: the ideographic full stop, which domain names take as a dot between labels (IDNA), as
 #: NFKC does the full-width and half-width ones (the latter becoming this one)
 FULL_STOPS = "\u3002"
-#: En and em dashes and the horizontal bar: between a letter and a number (or its ``+`` or ``(``), see ``prose_dashes``
+#: En and em dashes and the horizontal bar: between a letter and a number (or its ``+`` or ``(``), see ``prose``
 PROSE_DASHES = "\u2013\u2014\u2015"
 _NUMBER_STARTS = frozenset("0123456789+(")
+#: The numero sign, which NFKC folds to ``No``: followed by a space, so that the number written after it
+#: (``№4111 1111 1111 1111``, as Slavic languages write document numbers) is not joined to a word
+NUMERO = "No "
+#: ``\n``, ``\r`` or ``\t`` as escaped text writes them, before what may start a value (see ``prose``)
+_ESCAPED_SPACE = re.compile(r"\\[nrt](?=[A-Za-z0-9+(])")
 _SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
                + tuple((stop, ".") for stop in FULL_STOPS))
 
@@ -57,13 +66,15 @@ class Normalized(NamedTuple):
         return first, last
 
 
-def normalize(text: str, *, prose_dashes: bool = False) -> Normalized:
+def normalize(text: str, *, prose: bool = False) -> Normalized:
     """The normalised copy of ``text``. Text that is already NFKC, with no invisible character and no digit
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table.
-    ``prose_dashes``: see the module docstring."""
+    ``prose``: see the module docstring."""
     if text.isascii():
+        if prose and "\\" in text:
+            text = _ESCAPED_SPACE.sub("  ", text)
         return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
-    body = _same_width(text, prose_dashes)  # one character for one: no offset table
+    body = _same_width(text, prose)  # one character for one: no offset table
     if body.isascii():  # ASCII but for dashes and spaces, which NFKC leaves as they are: normalised already
         return Normalized(body, None, len(text))
     if unicodedata.is_normalized("NFKC", text):
@@ -81,21 +92,25 @@ def normalize(text: str, *, prose_dashes: bool = False) -> Normalized:
             char = text[index]
             if invisible(char):
                 continue
-            folded = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
-                             for c in unicodedata.normalize("NFKC", char))
+            folded = NUMERO if char == "№" else "".join(
+                str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
+                for c in unicodedata.normalize("NFKC", char))
             pieces.append(folded)
             origin.extend([index] * len(folded))
         position = run.end()
     if position < len(text):
         pieces.append(text[position:])
         origin.extend(range(position, len(text)))
-    return Normalized(_same_width("".join(pieces), prose_dashes), origin, len(text))
+    return Normalized(_same_width("".join(pieces), prose), origin, len(text))
 
 
-def _same_width(text: str, prose_dashes: bool = False) -> str:
-    """``text`` with every character of :data:`DASHES` as ``-`` (with ``prose_dashes``, one of
-    :data:`PROSE_DASHES` between a letter and a number as a space) and of :data:`SPACES` as a space."""
-    if prose_dashes:
+def _same_width(text: str, prose: bool = False) -> str:
+    """``text`` with every character of :data:`DASHES` as ``-`` (with ``prose``, one of :data:`PROSE_DASHES`
+    between a letter and a number as a space, and an escaped line break or tab before a value as two spaces)
+    and of :data:`SPACES` as a space."""
+    if prose:
+        if "\\" in text:
+            text = _ESCAPED_SPACE.sub("  ", text)
         for dash in PROSE_DASHES:  # found by ``str.find``: a pattern would read the text a character at a time
             at = text.find(dash, 1)
             while at != -1 and at + 1 < len(text):

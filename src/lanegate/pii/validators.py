@@ -227,30 +227,38 @@ def phone(value: str) -> bool:
 
 
 _MOST_PHONE_DIGITS = 15  # E.164
-PHONE_CUT_FROM = 19  # the fewest characters that hold 16 digits in four or more groups
+PHONE_CUT_FROM = 17  # the fewest characters that hold 16 digits in two groups or more
 
 
 def phone_extent(value: str) -> int:
     """How much of a phone-shaped match is the first phone number: all of it, unless it is groups of digits
     apart by single spaces holding more digits than one number can (two numbers written one after the other,
     ``212 555 0142 212 555 0199``, which the pattern reads as one and the check then refused: neither was
-    found). It is then cut before the group where the layout of its first groups begins again, or else, both
-    numbers written nationally (``020 7946 0958 0161 496 0000``), before a group starting with the trunk
-    prefix 0, where both parts are phone numbers with digit counts closest to even; the rest is read as a
+    found). It is then cut before the group where the layout of its first groups begins again; or, for a
+    number in international form, after the most groups that are a phone number (``+44 20 7946 0958 1234``);
+    or, both numbers written nationally (``020 7946 0958 0161 496 0000``), before a group starting with the
+    trunk prefix 0, where both parts are phone numbers with digit counts closest to even. The rest is read as a
     match of its own. Groups all of one size (``1234 5678 9012 3456``: a card or account number that failed
     its own check) are never cut into phone numbers."""
-    if len(value) < PHONE_CUT_FROM or value.count(" ") < 3:
+    if len(value) < PHONE_CUT_FROM or " " not in value:
         return len(value)
     groups = value.split(" ")
-    if not all(group.isdigit() and group.isascii() for group in groups):
+    international = value.startswith("+")
+    numbers = [groups[0][1:], *groups[1:]] if international else groups
+    if not all(group.isdigit() and group.isascii() for group in numbers):
         return len(value)
-    sizes = [len(group) for group in groups]
+    sizes = [len(group) for group in numbers]
     total = sum(sizes)
     if total <= _MOST_PHONE_DIGITS or len(set(sizes)) == 1:
         return len(value)
     for cut in range(2, len(groups) // 2 + 1):  # the first number's layout starts again: 3-3-4 3-3-4
         if sizes[cut : 2 * cut] == sizes[:cut] and phone(" ".join(groups[:cut])):
             return len(" ".join(groups[:cut]))
+    if international:
+        for cut in range(len(groups) - 1, 0, -1):
+            if phone(first := " ".join(groups[:cut])):
+                return len(first)
+        return len(value)
     best: tuple[int, int] | None = None
     if value.startswith("0"):
         for cut in range(2, len(groups) - 1):
