@@ -73,6 +73,18 @@ def test_a_pattern_reads_any_dash_as_a_hyphen_even_after_a_letter(dash):
     assert (match.start, match.end) == (4, 14)
 
 
+@pytest.mark.parametrize("fuzzy", [False, True])
+@pytest.mark.parametrize("escape", ["\\n", "\\r\\n", "\\t"])
+def test_rules_read_an_escaped_line_break_before_a_word_as_a_space(escape, fuzzy):
+    """JSON carried in a tool result writes its line breaks as ``\\n``: a blocked term or a pattern fenced by
+    ``\\b`` at the start of such a line is not joined to the escape's letter."""
+    rules = DlpRules(DlpFilterOptions(detect_patterns=[r"\bEMP-[0-9]{6}\b"], blocked_terms=["export controlled memo"],
+                                      fuzzy_matching=fuzzy))
+    text = f'{{"notes": "on file:{escape}export controlled memo{escape}EMP-123456"}}'
+    found = [(m.rule, text[m.start : m.end]) for m in rules.find(text)]
+    assert found == [("term", "export controlled memo"), ("pattern", "EMP-123456")]
+
+
 FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]
 # words of the terms, their halves, near misses and filler, so that texts come within one or two edits of a term
 WORDS = ["export", "exprt", "exporrt", "controlled", "controled", "memo", "mem", "salary", "salery", "review",

@@ -9,11 +9,11 @@ spaces and joiners, soft hyphens, bidirectional controls, tags, variation select
 :func:`~lanegate.pii.prefilter.invisible`) are dropped. With ``prose`` (the personal-data detector's
 reading), an en or em dash between a letter and a number is a space instead: in prose it sets the number
 apart (``call me—212-555-0142``, ``Visa—4111 ...``), where a hyphen joins an identifier (``INV-2024-000123``);
-organisation patterns read it as ``-``, so that ``EMP—123456`` still matches ``EMP-[0-9]{6}``. With ``prose``
-too, a line break or tab escaped as JSON, logs and code write one (``\\n``, ``\\r``, ``\\t``: a backslash and
-a letter) is read as two spaces before a letter, a digit, ``+`` or ``(``, so that a value written at the start
-of an escaped line (``...\\n4111 1111 1111 1111``, common in tool results that carry JSON) is not joined to
-the escape's letter. Every character of the copy remembers the index of the character it came from, so a
+organisation patterns read it as ``-``, so that ``EMP—123456`` still matches ``EMP-[0-9]{6}``. A line break or
+tab escaped as JSON, logs and code write one (``\\n``, ``\\r``, ``\\t``: a backslash and a letter) is read as
+two spaces before a letter, a digit, ``+`` or ``(``, so that a value or a blocked term at the start of an
+escaped line (``...\\n4111 1111 1111 1111``, common in tool results that carry JSON) is not joined to the
+escape's letter. Every character of the copy remembers the index of the character it came from, so a
 finding is reported — and replaced — over exactly the original characters it covers.
 """
 
@@ -41,7 +41,7 @@ _NUMBER_STARTS = frozenset("0123456789+(")
 #: The numero sign, which NFKC folds to ``No``: followed by a space, so that the number written after it
 #: (``№4111 1111 1111 1111``, as Slavic languages write document numbers) is not joined to a word
 NUMERO = "No "
-#: ``\n``, ``\r`` or ``\t`` as escaped text writes them, before what may start a value (see ``prose``)
+#: ``\n``, ``\r`` or ``\t`` as escaped text writes them, before what may start a value or a word
 _ESCAPED_SPACE = re.compile(r"\\[nrt](?=[A-Za-z0-9+(])")
 _SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
                + tuple((stop, ".") for stop in FULL_STOPS))
@@ -71,7 +71,7 @@ def normalize(text: str, *, prose: bool = False) -> Normalized:
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table.
     ``prose``: see the module docstring."""
     if text.isascii():
-        if prose and "\\" in text:
+        if "\\" in text:
             text = _ESCAPED_SPACE.sub("  ", text)
         return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
     body = _same_width(text, prose)  # one character for one: no offset table
@@ -105,12 +105,12 @@ def normalize(text: str, *, prose: bool = False) -> Normalized:
 
 
 def _same_width(text: str, prose: bool = False) -> str:
-    """``text`` with every character of :data:`DASHES` as ``-`` (with ``prose``, one of :data:`PROSE_DASHES`
-    between a letter and a number as a space, and an escaped line break or tab before a value as two spaces)
-    and of :data:`SPACES` as a space."""
+    """``text`` with an escaped line break or tab before a value as two spaces, every character of :data:`DASHES`
+    as ``-`` (with ``prose``, one of :data:`PROSE_DASHES` between a letter and a number as a space) and of
+    :data:`SPACES` as a space."""
+    if "\\" in text:
+        text = _ESCAPED_SPACE.sub("  ", text)
     if prose:
-        if "\\" in text:
-            text = _ESCAPED_SPACE.sub("  ", text)
         for dash in PROSE_DASHES:  # found by ``str.find``: a pattern would read the text a character at a time
             at = text.find(dash, 1)
             while at != -1 and at + 1 < len(text):
