@@ -85,6 +85,13 @@ def test_rules_read_an_escaped_line_break_before_a_word_as_a_space(escape, fuzzy
     assert found == [("term", "export controlled memo"), ("pattern", "EMP-123456")]
 
 
+def test_rules_read_unicode_escapes_as_the_characters_they_stand_for():
+    rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"], blocked_terms=["export controlled memo"]))
+    text = '{"notes": "ref EMP\\u2014123456, the export\\u00a0controlled memo"}'
+    found = [(m.rule, text[m.start : m.end]) for m in rules.find(text)]
+    assert found == [("pattern", "EMP\\u2014123456"), ("term", "export\\u00a0controlled memo")]
+
+
 FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]
 # words of the terms, their halves, near misses and filler, so that texts come within one or two edits of a term
 WORDS = ["export", "exprt", "exporrt", "controlled", "controled", "memo", "mem", "salary", "salery", "review",

@@ -137,6 +137,41 @@ def test_a_value_at_the_start_of_an_escaped_line_is_found_whole(value, entity, e
     assert [(f.entity, text[f.start : f.end]) for f in found] == [(entity, value)]
 
 
+@pytest.mark.parametrize(("written", "entity", "value"), [
+    ("Tel.\\u00a0212-555-0142", "PHONE_NUMBER", "212-555-0142"),  # a no-break space before it
+    ("call me\\u2014212-555-0142", "PHONE_NUMBER", "212-555-0142"),
+    ("card\\u00a04111\\u00a01111\\u00a01111\\u00a01111", "CREDIT_CARD", "4111\\u00a01111\\u00a01111\\u00a01111"),
+    ("\\u00ab4111 1111 1111 1111\\u00bb", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("\\uff14\\uff11\\uff11\\uff11 1111 1111 1111", "CREDIT_CARD", "\\uff14\\uff11\\uff11\\uff11 1111 1111 1111"),
+    ("IBAN\\u00a0DE89 3704 0044 0532 0130 00", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+    ("\\ud83d\\ude00 jane@ex\\u00e4mple.com", "EMAIL_ADDRESS", "jane@ex\\u00e4mple.com"),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_value_next_to_characters_written_as_unicode_escapes_is_found_whole(written, entity, value, prefilter):
+    """Tool results serialised with ``ensure_ascii`` (Python's default) write every other character as
+    ``\\uXXXX``: the escapes are read as the characters they stand for, and a finding covers whole escapes."""
+    text = f'{{"notes": "{written}"}}'
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
+
+
+ESCAPED_PIECES = st.sampled_from([
+    "4111 1111 1111 1111", "212-555-0142", "+44 20 7946 0958", "jane@example.com", "078-05-1121", "192.168.1.17",
+    "DE89 3704 0044 0532 0130 00", "\u00a0", "\u2014", "\u00ab", "\u00bb", "\u00e9", "\U0001f600", "\uff14",
+    "\u0663", "\u200b", " ", "x", "card", "tel", ",", ".", "-",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join))
+def test_text_written_with_unicode_escapes_gives_the_findings_of_the_text_itself(text):
+    import json
+
+    escaped = json.dumps(text)[1:-1]
+    detector = Detector(DEFAULT_ENTITIES)
+    plain = [(f.entity, text[f.start : f.end]) for f in detector.detect(text)]
+    assert [(f.entity, json.loads(f'"{escaped[f.start : f.end]}"')) for f in detector.detect(escaped)] == plain
+
+
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_a_number_after_a_numero_sign_stands_apart(prefilter):
     text = "паспорт №4111 1111 1111 1111, тел. №212-555-0142"
