@@ -85,11 +85,15 @@ def test_rules_read_an_escaped_line_break_before_a_word_as_a_space(escape, fuzzy
     assert found == [("term", "export controlled memo"), ("pattern", "EMP-123456")]
 
 
-def test_rules_read_unicode_escapes_as_the_characters_they_stand_for():
+@pytest.mark.parametrize(("text", "pattern", "term"), [
+    ('{"notes": "ref EMP\\u2014123456, the export\\u00a0controlled memo"}', "EMP\\u2014123456",
+     "export\\u00a0controlled memo"),
+    ("GET /search?ref=EMP-123456&q=export%20controlled%20memo", "EMP-123456", "export%20controlled%20memo"),
+])
+def test_rules_read_escapes_as_the_characters_they_stand_for(text, pattern, term):
     rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"], blocked_terms=["export controlled memo"]))
-    text = '{"notes": "ref EMP\\u2014123456, the export\\u00a0controlled memo"}'
     found = [(m.rule, text[m.start : m.end]) for m in rules.find(text)]
-    assert found == [("pattern", "EMP\\u2014123456"), ("term", "export\\u00a0controlled memo")]
+    assert found == [("pattern", pattern), ("term", term)]
 
 
 FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import given, settings
@@ -162,14 +164,28 @@ ESCAPED_PIECES = st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join))
-def test_text_written_with_unicode_escapes_gives_the_findings_of_the_text_itself(text):
-    import json
-
-    escaped = json.dumps(text)[1:-1]
+@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join), st.sampled_from(["json", "url"]))
+def test_text_written_with_escapes_gives_the_findings_of_the_text_itself(text, encoding):
+    """Written as ``ensure_ascii`` JSON does (``\\u00a0``) or as a URL's query does (``%40``), a text gives the
+    findings it gives as it is, and each covers whole escapes (it decodes to the value)."""
+    if encoding == "json":
+        escaped, unescape = json.dumps(text)[1:-1], lambda s: json.loads(f'"{s}"')
+    else:
+        escaped, unescape = quote(text, safe=""), unquote
     detector = Detector(DEFAULT_ENTITIES)
     plain = [(f.entity, text[f.start : f.end]) for f in detector.detect(text)]
-    assert [(f.entity, json.loads(f'"{escaped[f.start : f.end]}"')) for f in detector.detect(escaped)] == plain
+    assert [(f.entity, unescape(escaped[f.start : f.end])) for f in detector.detect(escaped)] == plain
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("GET /users?email=jane%40example.com&page=2", "EMAIL_ADDRESS", "jane%40example.com"),
+    ("?to=jane.roe%40ex%C3%A4mple.com", "EMAIL_ADDRESS", "jane.roe%40ex%C3%A4mple.com"),
+    ("?phone=%2B12125550142&z=1", "PHONE_NUMBER", "%2B12125550142"),
+    ("?card=4111%201111%201111%201111", "CREDIT_CARD", "4111%201111%201111%201111"),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_value_percent_encoded_in_a_url_is_found_whole(text, entity, value, prefilter):
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
 
 
 @pytest.mark.parametrize("prefilter", [True, False])

@@ -1,9 +1,7 @@
 """Text as detectors see it, with a way back to the caller's offsets.
 
-Detection runs on a normalised copy of the text that undoes simple evasion. ``\\uXXXX`` escapes are read as the
-characters they stand for: JSON serialised with ``ensure_ascii`` (Python's default, and so many tool results)
-writes every character outside ASCII so, and a no-break space or a dash written ``\\u00a0`` or ``\\u2014``
-next to a value joined it to a word; a finding covers whole escapes. Then Unicode compatibility forms
+Detection runs on a normalised copy of the text that undoes simple evasion. Escapes (``\\u00a0``, ``%40``) are
+read as the characters they stand for (:mod:`lanegate.pii.escapes`). Then Unicode compatibility forms
 (full-width digits and letters, ligatures, superscripts...) are folded by NFKC (the numero sign ``№`` to ``No``
 and a space, so that a number after it stands apart), the digits of other scripts
 (Arabic-Indic, Devanagari...) become ASCII digits, dashes (en and em dashes, the minus sign...) become ``-``,
@@ -27,6 +25,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
+from lanegate.pii.escapes import Decoded, decode, may_hold_escapes
 from lanegate.pii.prefilter import HIDDEN, invisible, skeleton
 
 _HIDDEN = HIDDEN.encode("ascii")
@@ -47,8 +46,6 @@ _NUMBER_STARTS = frozenset("0123456789+(")
 NUMERO = "No "
 #: ``\n``, ``\r`` or ``\t`` as escaped text writes them, before what may start a value or a word
 _ESCAPED_SPACE = re.compile(r"\\[nrt](?=[A-Za-z0-9+(])")
-#: A ``\uXXXX`` escape (JSON, JavaScript, Python) of a character, or of a surrogate pair
-_UNICODE_ESCAPE = re.compile(r"\\u(?:([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})|([0-9A-Fa-f]{4}))")
 _SAME_WIDTH = (tuple((dash, "-") for dash in DASHES) + tuple((space, " ") for space in SPACES)
                + tuple((stop, ".") for stop in FULL_STOPS))
 
@@ -80,39 +77,14 @@ def normalize(text: str, *, prose: bool = False) -> Normalized:
     """The normalised copy of ``text``. Text that is already NFKC, with no invisible character and no digit
     but ASCII ones (ASCII, and most prompts in any script), is returned as it is, with no offset table.
     ``prose``: see the module docstring."""
-    if "\\u" in text and (decoded := _decode_escapes(text)) is not None:
-        return _through_escapes(decoded, _normalize(decoded[0], prose), len(text))
+    if may_hold_escapes(text) and (decoded := decode(text)) is not None:
+        return _through_escapes(decoded, _normalize(decoded.text, prose), len(text))
     return _normalize(text, prose)
 
 
-def _decode_escapes(text: str) -> tuple[str, list[int], dict[int, int]] | None:
-    """``text`` with its ``\\uXXXX`` escapes (surrogate pairs as one character) decoded, the original index of
-    each of its characters, and the original end of each decoded escape; ``None`` if it has none to decode."""
-    pieces: list[str] = []
-    origin: list[int] = []
-    ends: dict[int, int] = {}
-    position = 0
-    for escape in _UNICODE_ESCAPE.finditer(text):
-        high, low, unit = escape.groups()
-        code = int(unit, 16) if unit else 0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00
-        if 0xD800 <= code < 0xE000:  # a lone surrogate: not a character; left as written
-            continue
-        pieces.append(text[position : escape.start()])
-        origin.extend(range(position, escape.start()))
-        ends[len(origin)] = escape.end()
-        pieces.append(chr(code))
-        origin.append(escape.start())
-        position = escape.end()
-    if not ends:
-        return None
-    pieces.append(text[position:])
-    origin.extend(range(position, len(text)))
-    return "".join(pieces), origin, ends
-
-
-def _through_escapes(decoded: tuple[str, list[int], dict[int, int]], inner: Normalized, length: int) -> Normalized:
+def _through_escapes(decoded: Decoded, inner: Normalized, length: int) -> Normalized:
     """``inner``, the normalised copy of the decoded text, with offsets into the text as it was written."""
-    _, escaped_origin, escaped_ends = decoded
+    escaped_origin, escaped_ends = decoded.origin, decoded.ends
     if inner.origin is None:
         return Normalized(inner.text, escaped_origin, length, inner.shape, escaped_ends)
     origin = list(map(escaped_origin.__getitem__, inner.origin))
