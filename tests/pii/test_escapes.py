@@ -21,10 +21,15 @@ def test_each_decoded_character_spans_its_whole_escape():
     assert [text[decoded.origin[i]] for i, char in enumerate(decoded.text) if i not in decoded.ends] == list("abcde")
 
 
-@pytest.mark.parametrize("text", ["50% off, 100%", "raise it 10%de", "a lone %d8%00 pair", "\\ud83d alone",
-                                  "no escape at all", "\\u12 too short"])
+@pytest.mark.parametrize("text", ["50% off, 100%", "raise it 10%de", "a lone %d8 byte", "\\ud83d alone",
+                                  "no escape at all", "\\u12 too short", "an overlong %C0%80"])
 def test_what_is_not_an_escape_of_a_character_is_left_as_written(text):
     assert decode(text) is None
+
+
+def test_bytes_of_another_encoding_are_left_and_the_escapes_beside_them_read():
+    decoded = decode("mailto:ren%E9%40example.com")  # Latin-1's é, as older pages wrote it
+    assert decoded is not None and decoded.text == "mailto:ren%E9@example.com"
 
 
 @given(st.text(max_size=40), st.sampled_from(["json", "url"]))

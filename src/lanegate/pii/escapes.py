@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-#: a ``\\uXXXX`` escape of a character or of a surrogate pair; or a run of ``%XX`` (UTF-8 bytes)
-_ESCAPE = re.compile(r"\\u(?:([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})|([0-9A-Fa-f]{4}))"
-                     r"|((?:%[0-9A-Fa-f]{2})+)")
+_HEX = "[0-9A-Fa-f]"
+_TAIL = f"%[89abAB]{_HEX}"  # a continuation byte of UTF-8
+#: a ``\\uXXXX`` escape of a character or of a surrogate pair; or a run of ``%XX`` that is UTF-8 (a byte of
+#: another encoding, ``%E9`` for Latin-1's ``é``, is left as written: read as Latin-1, ``10%de`` would be ``10Þ``)
+_ESCAPE = re.compile(rf"\\u(?:([dD][89abAB]{_HEX}{{2}})\\u([dD][c-fC-F]{_HEX}{{2}})|({_HEX}{{4}}))"
+                     rf"|((?:%[0-7]{_HEX}|%[c-dC-D]{_HEX}{_TAIL}|%[eE]{_HEX}(?:{_TAIL}){{2}}|%[fF][0-7](?:{_TAIL}){{3}})+)")
 
 
 class Decoded(NamedTuple):
@@ -34,8 +37,8 @@ def may_hold_escapes(text: str) -> bool:
 
 
 def decode(text: str) -> Decoded | None:
-    """``text`` with its escapes decoded; ``None`` if it has none. A lone surrogate, or a run of ``%XX`` that is
-    not UTF-8, is left as written."""
+    """``text`` with its escapes decoded; ``None`` if it has none. What is not an escape of a character (a lone
+    surrogate, ``%XX`` bytes that are not UTF-8) is left as written."""
     pieces: list[str] = []
     origin: list[int] = []
     ends: dict[int, int] = {}
@@ -45,7 +48,7 @@ def decode(text: str) -> Decoded | None:
         if percent is not None:
             try:
                 chars = bytes.fromhex(percent.replace("%", "")).decode("utf-8")
-            except UnicodeDecodeError:
+            except UnicodeDecodeError:  # shaped as UTF-8 but not (an overlong form, a surrogate's bytes)
                 continue
         else:
             code = int(unit, 16) if unit else 0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00
