@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -164,14 +165,19 @@ ESCAPED_PIECES = st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join), st.sampled_from(["json", "url"]))
+@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join), st.sampled_from(["json", "url", "html"]))
 def test_text_written_with_escapes_gives_the_findings_of_the_text_itself(text, encoding):
-    """Written as ``ensure_ascii`` JSON does (``\\u00a0``) or as a URL's query does (``%40``), a text gives the
-    findings it gives as it is, and each covers whole escapes (it decodes to the value)."""
+    """Written as ``ensure_ascii`` JSON does (``\\u00a0``), as a URL's query does (``%40``) or with HTML
+    character references (``&#64;``, ``&nbsp;``), a text gives the findings it gives as it is, and each covers
+    whole escapes (it decodes to the value)."""
     if encoding == "json":
         escaped, unescape = json.dumps(text)[1:-1], lambda s: json.loads(f'"{s}"')
-    else:
+    elif encoding == "url":
         escaped, unescape = quote(text, safe=""), unquote
+    else:
+        names = {"\u00a0": "&nbsp;", "@": "&#64;", " ": "&#x20;", "-": "&#45;"}
+        escaped = "".join(names.get(c, f"&#{ord(c)};" if not c.isascii() else c) for c in text)
+        unescape = html.unescape
     detector = Detector(DEFAULT_ENTITIES)
     plain = [(f.entity, text[f.start : f.end]) for f in detector.detect(text)]
     assert [(f.entity, unescape(escaped[f.start : f.end])) for f in detector.detect(escaped)] == plain
@@ -182,9 +188,11 @@ def test_text_written_with_escapes_gives_the_findings_of_the_text_itself(text, e
     ("?to=jane.roe%40ex%C3%A4mple.com", "EMAIL_ADDRESS", "jane.roe%40ex%C3%A4mple.com"),
     ("?phone=%2B12125550142&z=1", "PHONE_NUMBER", "%2B12125550142"),
     ("?card=4111%201111%201111%201111", "CREDIT_CARD", "4111%201111%201111%201111"),
+    ("<p>mail jane&#64;example.com</p>", "EMAIL_ADDRESS", "jane&#64;example.com"),  # hidden from harvesters
+    ("<td>4111&nbsp;1111&nbsp;1111&nbsp;1111</td>", "CREDIT_CARD", "4111&nbsp;1111&nbsp;1111&nbsp;1111"),
 ])
 @pytest.mark.parametrize("prefilter", [True, False])
-def test_a_value_percent_encoded_in_a_url_is_found_whole(text, entity, value, prefilter):
+def test_a_value_percent_encoded_or_written_with_html_references_is_found_whole(text, entity, value, prefilter):
     assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [(entity, value)]
 
 

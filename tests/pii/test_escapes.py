@@ -22,7 +22,8 @@ def test_each_decoded_character_spans_its_whole_escape():
 
 
 @pytest.mark.parametrize("text", ["50% off, 100%", "raise it 10%de", "a lone %d8 byte", "\\ud83d alone",
-                                  "no escape at all", "\\u12 too short", "an overlong %C0%80"])
+                                  "no escape at all", "\\u12 too short", "an overlong %C0%80", "a=1&b=2",
+                                  "A & B", "&bogus; &#99999999; &#xD800;"])
 def test_what_is_not_an_escape_of_a_character_is_left_as_written(text):
     assert decode(text) is None
 
@@ -42,3 +43,10 @@ def test_decoding_an_escaped_text_gives_the_text_back(text, encoding):
     if encoding == "url":
         assert decoded.text == text
     assert len(decoded.origin) == len(decoded.text) and decoded.origin == sorted(decoded.origin)
+
+
+def test_an_html_reference_that_stands_for_two_characters_gives_both_the_whole_reference():
+    text = "x&NotEqualTilde;y&#64;z"
+    decoded = decode(text)
+    assert decoded is not None and decoded.text == "x\u2242\u0338y@z"
+    assert [text[decoded.origin[i] : decoded.ends[i]] for i in (1, 2, 4)] == ["&NotEqualTilde;"] * 2 + ["&#64;"]

@@ -3,14 +3,16 @@
 Text often reaches the gateway escaped. JSON serialised with ``ensure_ascii`` (Python's default, and so many
 tool results) writes every character outside ASCII as ``\\uXXXX``: a no-break space or a dash next to a value
 (``Tel.\\u00a0212-555-0142``) then joins it to a word. URLs write reserved characters as ``%XX``: an email
-address in a query string is ``jane%40example.com``, a phone number ``%2B12125550142``. Decoding both lets the
-rules see the values; each decoded character remembers where its escape starts and ends, so that a finding
-covers whole escapes.
+address in a query string is ``jane%40example.com``, a phone number ``%2B12125550142``. HTML writes
+characters as references: ``4111&nbsp;1111&nbsp;...``, and pages that hide addresses from harvesters write
+``jane&#64;example.com``. Decoding them lets the rules see the values; each decoded character remembers where
+its escape starts and ends, so that a finding covers whole escapes.
 """
 
 from __future__ import annotations
 
 import re
+from html.entities import html5
 from typing import NamedTuple
 
 _HEX = "[0-9A-Fa-f]"
@@ -18,7 +20,9 @@ _TAIL = f"%[89abAB]{_HEX}"  # a continuation byte of UTF-8
 #: a ``\\uXXXX`` escape of a character or of a surrogate pair; or a run of ``%XX`` that is UTF-8 (a byte of
 #: another encoding, ``%E9`` for Latin-1's ``é``, is left as written: read as Latin-1, ``10%de`` would be ``10Þ``)
 _ESCAPE = re.compile(rf"\\u(?:([dD][89abAB]{_HEX}{{2}})\\u([dD][c-fC-F]{_HEX}{{2}})|({_HEX}{{4}}))"
-                     rf"|((?:%[0-7]{_HEX}|%[c-dC-D]{_HEX}{_TAIL}|%[eE]{_HEX}(?:{_TAIL}){{2}}|%[fF][0-7](?:{_TAIL}){{3}})+)")
+                     rf"|((?:%[0-7]{_HEX}|%[c-dC-D]{_HEX}{_TAIL}|%[eE]{_HEX}(?:{_TAIL}){{2}}|%[fF][0-7](?:{_TAIL}){{3}})+)"
+                     # an HTML character reference: decimal, hexadecimal or named (with its semicolon)
+                     rf"|&(?:#([0-9]{{1,7}})|#[xX]({_HEX}{{1,6}})|([A-Za-z][A-Za-z0-9]{{1,31}}));")
 
 
 class Decoded(NamedTuple):
@@ -33,7 +37,7 @@ class Decoded(NamedTuple):
 def may_hold_escapes(text: str) -> bool:
     """A quick test: whether :func:`decode` may find an escape in ``text`` (one character each: a search for one
     is a ``memchr``, for ``\\u`` a loop over the text, ten times slower)."""
-    return "\\" in text or "%" in text
+    return "\\" in text or "%" in text or "&" in text
 
 
 def decode(text: str) -> Decoded | None:
@@ -44,8 +48,13 @@ def decode(text: str) -> Decoded | None:
     ends: dict[int, int] = {}
     position = 0
     for escape in _ESCAPE.finditer(text):
-        high, low, unit, percent = escape.groups()
-        if percent is not None:
+        high, low, unit, percent, decimal, hexadecimal, name = escape.groups()
+        if decimal or hexadecimal or name:
+            reference = _reference(decimal, hexadecimal, name)
+            if reference is None:
+                continue
+            chars = reference
+        elif percent is not None:
             try:
                 chars = bytes.fromhex(percent.replace("%", "")).decode("utf-8")
             except UnicodeDecodeError:  # shaped as UTF-8 but not (an overlong form, a surrogate's bytes)
@@ -58,11 +67,12 @@ def decode(text: str) -> Decoded | None:
         pieces.append(text[position : escape.start()])
         origin.extend(range(position, escape.start()))
         start = escape.start()
-        for char in chars:
-            width = 3 * len(char.encode("utf-8")) if percent is not None else escape.end() - start
-            ends[len(origin)] = start + width
+        for char in chars:  # one escape each in a run of %XX; one escape for all (an HTML reference may give two)
+            end = start + 3 * len(char.encode("utf-8")) if percent is not None else escape.end()
+            ends[len(origin)] = end
             origin.append(start)
-            start += width
+            if percent is not None:
+                start = end
         pieces.append(chars)
         position = escape.end()
     if not ends:
@@ -70,3 +80,13 @@ def decode(text: str) -> Decoded | None:
     pieces.append(text[position:])
     origin.extend(range(position, len(text)))
     return Decoded("".join(pieces), origin, ends)
+
+
+def _reference(decimal: str | None, hexadecimal: str | None, name: str | None) -> str | None:
+    """What an HTML character reference stands for (``None``: nothing, or not a character)."""
+    if name is not None:
+        return html5.get(name + ";")
+    code = int(decimal, 10) if decimal is not None else int(hexadecimal or "0", 16)
+    if code > 0x10FFFF or 0xD800 <= code < 0xE000:
+        return None
+    return chr(code)
