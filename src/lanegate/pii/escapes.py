@@ -67,11 +67,14 @@ def decode(text: str) -> Decoded | None:
         pieces.append(text[position : escape.start()])
         origin.extend(range(position, escape.start()))
         start = escape.start()
-        for char in chars:  # one escape each in a run of %XX; one escape for all (an HTML reference may give two)
-            end = start + 3 * len(char.encode("utf-8")) if percent is not None else escape.end()
-            ends[len(origin)] = end
-            origin.append(start)
-            if percent is not None:
+        for char in chars:
+            if percent is None:  # one escape for all its characters (an HTML reference may stand for two)
+                ends[len(origin)] = escape.end()
+                origin.append(start)
+            else:  # a run of %XX: each character its own bytes
+                end = start + 3 * len(char.encode("utf-8"))
+                ends[len(origin)] = end
+                origin.append(start)
                 start = end
         pieces.append(chars)
         position = escape.end()

@@ -98,8 +98,7 @@ def _through_escapes(decoded: Decoded, inner: Normalized, length: int) -> Normal
 def _normalize(text: str, prose: bool) -> Normalized:
     """:func:`normalize` once escapes are decoded."""
     if text.isascii():
-        if "\\" in text:
-            text = _ESCAPED_SPACE.sub("  ", text)
+        text = _escaped_spaces(text)
         return Normalized(text.replace("\t", " ") if "\t" in text else text, None, len(text))
     body = _same_width(text, prose)  # one character for one: no offset table
     if body.isascii():  # ASCII but for dashes and spaces, which NFKC leaves as they are: normalised already
@@ -135,8 +134,7 @@ def _same_width(text: str, prose: bool = False) -> str:
     """``text`` with an escaped line break or tab before a value as two spaces, every character of :data:`DASHES`
     as ``-`` (with ``prose``, one of :data:`PROSE_DASHES` between a letter and a number as a space) and of
     :data:`SPACES` as a space."""
-    if "\\" in text:
-        text = _ESCAPED_SPACE.sub("  ", text)
+    text = _escaped_spaces(text)
     if prose:
         for dash in PROSE_DASHES:  # found by ``str.find``: a pattern would read the text a character at a time
             at = text.find(dash, 1)
@@ -148,3 +146,9 @@ def _same_width(text: str, prose: bool = False) -> str:
         if char in text:
             text = text.replace(char, replacement)
     return text
+
+
+def _escaped_spaces(text: str) -> str:
+    """``text`` with each escaped line break or tab before a value or a word (:data:`_ESCAPED_SPACE`) as two
+    spaces."""
+    return _ESCAPED_SPACE.sub("  ", text) if "\\" in text else text

@@ -196,6 +196,7 @@ _NOT_A_PHONE_BEFORE = re.compile(r"(?:apt|apartment|suite|unit|no|licen[cs]e|acc
 _STREET_AFTER = re.compile(r"^,?[ \t]{1,4}(?:[A-Z][a-zà-ÿ]|(?i:(?:[a-z]+ )?(?:avenue|street|road|lane|drive|way|rue|"
                            r"via|calle)\b))")
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d+$", re.IGNORECASE)
+_MOST_PHONE_DIGITS = 15  # E.164
 
 
 def phone(value: str) -> bool:
@@ -210,7 +211,7 @@ def phone(value: str) -> bool:
     data = number.encode("ascii")  # bytes: deleting characters is a C loop, not a look-up per character
     others = data.translate(None, b"0123456789")
     count = len(data) - len(others)
-    if not 7 <= count <= 15 or (number.startswith("+") and count < 8):
+    if not 7 <= count <= _MOST_PHONE_DIGITS or (number.startswith("+") and count < 8):
         return False
     if count == 9 and len(data) == 11 and data[3] == data[6] == 45:  # ddd-dd-dddd (45: "-")
         return False
@@ -226,7 +227,6 @@ def phone(value: str) -> bool:
     return core.count(core[:1]) != len(core) if core else False
 
 
-_MOST_PHONE_DIGITS = 15  # E.164
 PHONE_CUT_FROM = 17  # the fewest characters that hold 16 digits in two groups or more
 
 
@@ -252,8 +252,8 @@ def phone_extent(value: str) -> int:
     if total <= _MOST_PHONE_DIGITS or len(set(sizes)) == 1:
         return len(value)
     for cut in range(2, len(groups) // 2 + 1):  # the first number's layout starts again: 3-3-4 3-3-4
-        if sizes[cut : 2 * cut] == sizes[:cut] and phone(" ".join(groups[:cut])):
-            return len(" ".join(groups[:cut]))
+        if sizes[cut : 2 * cut] == sizes[:cut] and phone(first := " ".join(groups[:cut])):
+            return len(first)
     if international:
         for cut in range(len(groups) - 1, 0, -1):
             if phone(first := " ".join(groups[:cut])):
