@@ -231,6 +231,14 @@ def test_a_value_written_just_before_an_email_address_stays_apart_from_its_local
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == expected
 
 
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_an_address_not_begun_inside_another_finding_keeps_its_first_character(prefilter):
+    """Overlapping findings elsewhere in the text (two card rules finding one number) do not move its start."""
+    text = "-jane@example.com: __4111 1111 1111 1111"
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [
+        ("EMAIL_ADDRESS", "-jane@example.com"), ("CREDIT_CARD", "4111 1111 1111 1111")]
+
+
 @pytest.mark.parametrize("text", ["id 4111-1111-1111-1111-2222 ok", "id 12-4111111111111111 ok",
                                   "id 4111111111111111-2 ok", "ref 078-05-1121-4 ok", "ref 9-078-05-1121 ok"])
 def test_a_dash_between_a_value_and_more_digits_still_makes_them_one_number(text):
@@ -340,6 +348,37 @@ def test_an_underscore_next_to_a_value_that_never_holds_one_sets_it_apart(text, 
 @pytest.mark.parametrize("text", ["build_123456789 done", "run_12345678 ok", "v1.2.3.4_5"])
 def test_bare_digit_runs_joined_to_a_name_by_an_underscore_stay_part_of_it(text):
     assert _found(text, DEFAULT_ENTITIES) == []
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("call _212-555-0142_ now", "PHONE_NUMBER", "212-555-0142"),  # italics
+    ("tel __(212) 555-0142__.", "PHONE_NUMBER", "(212) 555-0142"),  # bold
+    ("call ___+44 20 7946 0958___", "PHONE_NUMBER", "+44 20 7946 0958"),  # both
+    ("_0171/1234567_ (Büro)", "PHONE_NUMBER", "0171/1234567"),
+    ("NINO _AB 12 34 56 C_", "UK_NINO", "AB 12 34 56 C"),
+    ("NINO **_AB123456C_**", "UK_NINO", "AB123456C"),
+    ("Steuer-ID _12 345 678 903_", "DE_TAX_ID", "12 345 678 903"),
+    ("DNI _12345678Z_", "ES_DNI", "12345678Z"),
+    ("NIE __X1234567L__", "ES_NIE", "X1234567L"),
+    ("CF _RSSMRA85T10A562S_", "IT_FISCAL_CODE", "RSSMRA85T10A562S"),
+    ("ITIN _912-70-1234_", "US_ITIN", "912-70-1234"),
+    ("ssn _078051121_ please", "US_SSN", "078051121"),
+    ("key _AKIAIOSFODNN7EXAMPLE_", "SECRET", "AKIAIOSFODNN7EXAMPLE"),
+    ("dsn _https://admin:s3cret@db.example.com/x_", "URL_CREDENTIALS", "https://admin:s3cret@db.example.com"),
+    ("born _12/03/1985_", "DATE_OF_BIRTH", "12/03/1985"),
+])
+def test_underscores_set_around_a_value_as_markdown_emphasis_set_it_apart(text, entity, value):
+    for prefilter in (True, False):
+        assert _found(text, ALL_ENTITIES, prefilter=prefilter) == [(entity, value)]
+
+
+@pytest.mark.parametrize("text", [
+    "session_2125550142 done", "2125550142_retry", "user_AB123456C", "row__12345678Z", "id_912-70-1234",
+    "cfg_AKIAIOSFODNN7EXAMPLE", "____2125550142____", "x_078051121", "file_2125550142_final.txt",
+])
+def test_underscores_that_join_a_value_to_a_name_keep_it_part_of_the_name(text):
+    for prefilter in (True, False):
+        assert _found(text, ALL_ENTITIES, prefilter=prefilter) == []
 
 
 def test_an_iban_that_runs_on_into_letters_is_not_cut_to_its_length():

@@ -22,7 +22,7 @@ from lanegate.pii.scan import Numbers, numbers
 
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 24
-LOOKAHEAD = 2  # characters past a match the rules' lookaheads read
+LOOKAHEAD = 4  # characters past a match the rules' lookaheads read (a run of underscores and a letter)
 _DIGIT = re.compile(r"\d")
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 _START = attrgetter("start")
@@ -369,7 +369,7 @@ def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
         at = body.find("@", item.start, item.end)
         start = max((o.end for o in ordered[max(0, index - 4) : index] if o.start < item.start < o.end <= at),
                     default=item.start)
-        while start < at and body[start] in ".-":
+        while item.start < start < at and body[start] in ".-":  # (an address not begun inside one stays whole)
             start += 1
         if start < at:
             kept.append(item if start == item.start else item._replace(start=start))

@@ -117,22 +117,24 @@ def _fenced(entity: str, body: str, score: float, flags: int = 0, *, before: str
     ``prefix``, when the whole body is costly for the engine (a long repeat), is what the candidate matches
     after the leading fence instead: the beginning every match has. With ``underscore``, an underscore is a
     fence though ``\\w`` counts it a word character: a value that never holds one stands apart from it too
-    (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``). With
+    (``_4111 1111 1111 1111_``, in italics as Markdown writes them, or ``card_4111111111111111``). Without it,
+    underscores fence a value only as Markdown's emphasis sets them around one (:func:`_apart_before`): ``_AB
+    12 34 56 C_`` and ``__212-555-0142__`` stand apart, ``build_123456789`` is a name. With
     ``prose_dash``, a dash in ``before`` or ``after`` sets the value apart only where digits go on past it
     (``4111 ... 1111-2``): next to a letter, a space or the end it is punctuation (``Visa-4111 1111 1111 1111``,
     ``078-05-1121—thanks``: normalising reads an em or en dash as ``-`` there, and as a space only between a letter
     and a number)."""
     if prose_dash:
         before, after = before.replace("-", ""), after.replace("-", "")
-    fore, aft = _fence(before, underscore), _fence(after, underscore)
+    fore = f"(?<!{_fence(before, True)}{lead})" if underscore else _apart_before(before, lead)
+    aft = _fence(after, True) if underscore else _apart_after(after)
     digit_before = f"(?<![0-9]-{lead})" if prose_dash else ""  # (lead: the lookbehind stands after the value's first)
     aft = f"{aft}|-[0-9]" if prose_dash else aft
-    pattern = (f"{lead}(?<!{fore}{lead}){digit_before}{body}(?!{aft})" if lead
-               else f"(?<!{fore}){digit_before}{body}(?!{aft})")
+    pattern = f"{lead}{fore}{digit_before}{body}(?!{aft})"
     group = _GROUP.search(body)
     loose = body.replace("\\1", f"(?:{group.group(1)})") if group is not None else body
-    candidate = _not_after(before, underscore) + (prefix if prefix is not None else lead + loose
-                                                  + _not_before(after, underscore))
+    # the candidate takes any underscore for a fence: the pattern tells emphasis from a name
+    candidate = _not_after(before, True) + (prefix if prefix is not None else lead + loose + _not_before(after, True))
     return _rule(entity, pattern, score, flags, candidate=candidate, underscore=underscore, **options)
 
 
@@ -145,6 +147,28 @@ def _fence(chars: str, underscore: bool) -> str:
 
 
 _ALNUM = _fence(r"\w", True)  # a letter or a digit: the fence of a value that never holds an underscore
+_EMPHASIS = 3  # underscores Markdown sets around a value: _italic_, __bold__, ___both___
+
+
+def _apart_before(chars: str, lead: str = "") -> str:
+    """Lookbehinds (written after ``lead``, the value's first character, when it is given) for "not preceded by
+    a character of ``chars``", where an underscore (a word character to ``\\w``) sets a value apart only as
+    Markdown's emphasis does: a run of at most :data:`_EMPHASIS` of them with no letter or digit (nor other
+    character of ``chars``) before it. ``_AB 12 34 56 C_`` stands apart; ``build_123456789`` is a name."""
+    if "\\w" not in chars:
+        return f"(?<![{chars}]{lead})"
+    joined = _fence(chars, True)
+    runs = "".join(f"(?<!{joined}{'_' * count}{lead})" for count in range(1, _EMPHASIS + 1))
+    # (most values follow no word character: the first alternative settles them, in one lookbehind)
+    return f"(?:(?<![{chars}]{lead})|(?<=_{lead}){runs}(?<!{'_' * (_EMPHASIS + 1)}{lead}))"
+
+
+def _apart_after(chars: str) -> str:
+    """For a negative lookahead: what joins a value to the text after it, as :func:`_apart_before` reads it."""
+    if "\\w" not in chars:
+        return f"[{chars}]"
+    joined = _fence(chars, True)
+    return f"{joined}|_{{1,{_EMPHASIS}}}(?:{joined})|_{{{_EMPHASIS + 1}}}"
 _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
 
 
@@ -204,7 +228,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "URL_CREDENTIALS",
-        r"\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@]{1,128}:[^\s/@]{1,256}@[^\s/?#]{1,253}",
+        _apart_before(r"\w") + r"[a-z][a-z0-9+.-]{1,15}://[^\s/:@]{1,128}:[^\s/@]{1,256}@[^\s/?#]{1,253}",
         0.95,
         I,
         trigger=("://",),
@@ -215,15 +239,17 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "SECRET",
-        r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"
-        r"|sk-(?:proj-|ant-(?:api\d{2}-)?)?[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
+        _apart_before(r"\w") + r"(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}"
+        r"|github_pat_[A-Za-z0-9_]{22,255}|sk-(?:proj-|ant-(?:api\d{2}-)?)?[A-Za-z0-9_-]{20,}"
+        r"|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
         r"|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|lgk_[a-z0-9-]{1,63}_[A-Za-z0-9_-]{32,}"
-        r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?!\w)",  # a dash after: prose's
+        # (a dash after a key is prose's)
+        r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,})(?!" + _apart_after(r"\w") + ")",
         0.95,
         trigger=("akia", "asia", "gh", "sk-", "xox", "aiza", "k_live_", "k_test_", "lgk_", "eyj"),
         digits=False,
-        candidate=_not_after(r"\w") + r"(?:AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abposr]-|AIza|[rs]k_(?:live|test)_"
-        r"|lgk_|eyJ)",
+        candidate=_not_after(r"\w", True) + r"(?:AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abposr]-|AIza"
+        r"|[rs]k_(?:live|test)_|lgk_|eyJ)",
         open_ended=True,
     ),
     _rule(
@@ -329,14 +355,14 @@ RULES: tuple[Rule, ...] = (
             0.85, I, context="DATE_OF_BIRTH", required=True, run=(1, 4)),
     _rule(
         "PHONE_NUMBER",
-        r"[+(0-9](?<![\w+-][+(0-9])(?=[0-9 ().+-]{6})"
+        r"[+(0-9]" + _apart_before(r"\w+-", "[+(0-9]") + r"(?=[0-9 ().+-]{6})"
         r"(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?|(?<=\()\d{1,5}\)[ .-]?|)"
         # digits taken possessively: what follows a run of digits never starts with one, so giving some back
         # cannot make a match (it only made a long run of digits, a card number, cost a retry per digit)
         # grouped by hyphens or dots, a number ends at a space before more digits (a second number, a count:
         # "212-555-0142 212-555-0199"); read on across it, the pair failed the check and neither was found
         r"(?:[0-9]{0,12}+(?:[.-][0-9]{1,8}+){2,5}+(?= [0-9])|[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,5})"
-        r"(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?![\w])",
+        r"(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?!" + _apart_after(r"\w") + ")",
         0.5,
         validate=v.phone,
         context="PHONE_NUMBER",
@@ -347,7 +373,7 @@ RULES: tuple[Rule, ...] = (
         cluster=(7, 15),
         # where a number can start: its first character and the six the lookahead asks for (one report per
         # start; the whole number's shape reported each place a group of digits ends, several per number)
-        candidate=_not_after(r"\w+-") + r"[+(0-9][0-9 ().+-]{6}",
+        candidate=_not_after(r"\w+-", True) + r"[+(0-9][0-9 ().+-]{6}",
         open_ended=True,
     ),
     # a national number whose area code is set off by a slash (030/1234567, 089 / 12 34 56: German usage)
