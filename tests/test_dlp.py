@@ -89,6 +89,8 @@ def test_rules_read_an_escaped_line_break_before_a_word_as_a_space(escape, fuzzy
     ('{"notes": "ref EMP\\u2014123456, the export\\u00a0controlled memo"}', "EMP\\u2014123456",
      "export\\u00a0controlled memo"),
     ("GET /search?ref=EMP-123456&q=export%20controlled%20memo", "EMP-123456", "export%20controlled%20memo"),
+    ("{'ref': 'EMP\\u2011123456', 'note': 'export\\xa0controlled\\xa0memo'}", "EMP\\u2011123456",
+     "export\\xa0controlled\\xa0memo"),  # as Python's repr() writes them
 ])
 def test_rules_read_escapes_as_the_characters_they_stand_for(text, pattern, term):
     rules = DlpRules(DlpFilterOptions(detect_patterns=["EMP-[0-9]{6}"], blocked_terms=["export controlled memo"]))

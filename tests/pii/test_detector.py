@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 from pathlib import Path
@@ -148,6 +149,9 @@ def test_a_value_at_the_start_of_an_escaped_line_is_found_whole(value, entity, e
     ("\\uff14\\uff11\\uff11\\uff11 1111 1111 1111", "CREDIT_CARD", "\\uff14\\uff11\\uff11\\uff11 1111 1111 1111"),
     ("IBAN\\u00a0DE89 3704 0044 0532 0130 00", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
     ("\\ud83d\\ude00 jane@ex\\u00e4mple.com", "EMAIL_ADDRESS", "jane@ex\\u00e4mple.com"),
+    ("Tel.\\xa0212-555-0142", "PHONE_NUMBER", "212-555-0142"),  # as Python's repr() writes it
+    ("card\\xa04111\\xa01111\\xa01111\\xa01111", "CREDIT_CARD", "4111\\xa01111\\xa01111\\xa01111"),
+    ("\\U0001f4b34111 1111 1111 1111", "CREDIT_CARD", "4111 1111 1111 1111"),  # after an emoji, as repr() writes it
 ])
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_a_value_next_to_characters_written_as_unicode_escapes_is_found_whole(written, entity, value, prefilter):
@@ -160,18 +164,20 @@ def test_a_value_next_to_characters_written_as_unicode_escapes_is_found_whole(wr
 ESCAPED_PIECES = st.sampled_from([
     "4111 1111 1111 1111", "212-555-0142", "+44 20 7946 0958", "jane@example.com", "078-05-1121", "192.168.1.17",
     "DE89 3704 0044 0532 0130 00", "\u00a0", "\u2014", "\u00ab", "\u00bb", "\u00e9", "\U0001f600", "\uff14",
-    "\u0663", "\u200b", " ", "x", "card", "tel", ",", ".", "-",
+    "\u0663", "\u200b", "\U000e0041", " ", "x", "card", "tel", ",", ".", "-",
 ])
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join), st.sampled_from(["json", "url", "html"]))
+@given(st.lists(ESCAPED_PIECES, max_size=10).map("".join), st.sampled_from(["json", "repr", "url", "html"]))
 def test_text_written_with_escapes_gives_the_findings_of_the_text_itself(text, encoding):
-    """Written as ``ensure_ascii`` JSON does (``\\u00a0``), as a URL's query does (``%40``) or with HTML
-    character references (``&#64;``, ``&nbsp;``), a text gives the findings it gives as it is, and each covers
-    whole escapes (it decodes to the value)."""
+    """Written as ``ensure_ascii`` JSON does (``\\u00a0``), as Python's ``repr()`` does (``\\xa0``, ``\\u200b``),
+    as a URL's query does (``%40``) or with HTML character references (``&#64;``, ``&nbsp;``), a text gives the
+    findings it gives as it is, and each covers whole escapes (it decodes to the value)."""
     if encoding == "json":
         escaped, unescape = json.dumps(text)[1:-1], lambda s: json.loads(f'"{s}"')
+    elif encoding == "repr":
+        escaped, unescape = repr(text)[1:-1], lambda s: ast.literal_eval(f"'{s}'")
     elif encoding == "url":
         escaped, unescape = quote(text, safe=""), unquote
     else:

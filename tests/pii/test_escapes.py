@@ -23,9 +23,16 @@ def test_each_decoded_character_spans_its_whole_escape():
 
 @pytest.mark.parametrize("text", ["50% off, 100%", "raise it 10%de", "a lone %d8 byte", "\\ud83d alone",
                                   "no escape at all", "\\u12 too short", "an overlong %C0%80", "a=1&b=2",
-                                  "A & B", "&bogus; &#99999999; &#xD800;"])
+                                  "A & B", "&bogus; &#99999999; &#xD800;", "\\x4 \\xg0", "\\U00110000 \\U0000d800"])
 def test_what_is_not_an_escape_of_a_character_is_left_as_written(text):
     assert decode(text) is None
+
+
+def test_python_escapes_of_one_byte_and_of_eight_hex_digits_are_read():
+    text = "a\\xa0b\\U0001f600c"  # as repr() writes a no-break space and an emoji it cannot print
+    decoded = decode(text)
+    assert decoded is not None and decoded.text == "a\u00a0b\U0001f600c"
+    assert [text[decoded.origin[i] : decoded.ends[i]] for i in (1, 3)] == ["\\xa0", "\\U0001f600"]
 
 
 def test_bytes_of_another_encoding_are_left_and_the_escapes_beside_them_read():
