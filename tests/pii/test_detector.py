@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import html
+import itertools
 import json
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lanegate.pii import ALL_ENTITIES, DEFAULT_ENTITIES, Detector
-from lanegate.pii.detector import _resolve
+from lanegate.pii.detector import _most_covered, _resolve
 from lanegate.pii.entities import Finding
 from lanegate.pii.evaluation import evaluate, load
 
@@ -237,6 +238,32 @@ def test_a_value_written_just_before_an_email_address_stays_apart_from_its_local
         assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == expected
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("write to jane [at] example [dot] com today", "jane [at] example [dot] com"),
+    ("jane.doe(at)example.co.uk", "jane.doe(at)example.co.uk"),
+    ("mail: jane{at}example{dot}org.", "jane{at}example{dot}org"),
+    ("JANE [AT] EXAMPLE [DOT] COM", "JANE [AT] EXAMPLE [DOT] COM"),
+    ("jane [@] example.com", "jane [@] example.com"),
+    ("defanged: jane@example[.]com", "jane@example[.]com"),
+    ("jane (at) mail (dot) example (dot) de", "jane (at) mail (dot) example (dot) de"),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_an_email_address_written_past_harvesters_is_found_whole(text, value, prefilter):
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [("EMAIL_ADDRESS", value)]
+
+
+@pytest.mark.parametrize("text", ["look at this dot com", "jane [at] example", "see (fig. 3) at [1]",
+                                  "meet me at [the] office", "(dot) com"])
+def test_at_and_dot_in_words_or_brackets_alone_are_not_an_address(text):
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == []
+
+
+def test_an_address_written_past_harvesters_is_kept_when_other_findings_overlap():
+    text = "jane [at] example [dot] com; 4443  4894  0591  4567 4376 9616 1844 9673"  # a bridge: findings overlap
+    assert _found(text, DEFAULT_ENTITIES)[0] == ("EMAIL_ADDRESS", "jane [at] example [dot] com")
+
+
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_an_address_not_begun_inside_another_finding_keeps_its_first_character(prefilter):
     """Overlapping findings elsewhere in the text (two card rules finding one number) do not move its start."""
@@ -458,10 +485,48 @@ FINDINGS = st.builds(lambda entity, start, length, score: Finding(entity, start,
                      st.integers(1, 20), st.sampled_from([0.4, 0.5, 0.7, 0.9]))
 
 
+def _coverage(found: list[Finding]) -> dict[str, tuple[int, float]]:
+    """Per entity: characters covered and the sum of scores."""
+    totals: dict[str, tuple[int, float]] = {}
+    for item in found:
+        covered, score = totals.get(item.entity, (0, 0.0))
+        totals[item.entity] = (covered + item.end - item.start, round(score + item.score, 6))
+    return totals
+
+
+def _best_coverage_by_search(found: list[Finding]) -> dict[str, tuple[int, float]]:
+    """Per entity, the most characters (then score) any set of its findings that do not overlap covers."""
+    best: dict[str, tuple[int, float]] = {}
+    for entity in {item.entity for item in found}:
+        items = [item for item in found if item.entity == entity]
+        for size in range(1, len(items) + 1):
+            for chosen in itertools.combinations(items, size):
+                if not any(a.overlaps(b) for a, b in itertools.combinations(chosen, 2)):
+                    best[entity] = max(best.get(entity, (0, 0.0)), _coverage(list(chosen))[entity])
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FINDINGS, max_size=10))
+def test_of_one_entity_the_findings_that_cover_the_most_are_kept(found):
+    kept = _most_covered(found)
+    assert all(item in found for item in kept)
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(kept, 2) if a.entity == b.entity)
+    assert _coverage(kept) == _best_coverage_by_search(found)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.lists(FINDINGS, max_size=14))
-def test_overlapping_findings_resolve_to_the_best_ranked_ones_in_text_order(found):
-    assert _resolve(found, "") == _resolve_by_rank(found)  # no email addresses: nothing set apart
+def test_overlapping_findings_resolve_to_the_best_ranked_of_those_in_text_order(found):
+    assert _resolve(found, "") == _resolve_by_rank(_most_covered(found))  # no email addresses: nothing set apart
+
+
+def test_a_match_bridging_two_card_numbers_gives_way_to_both():
+    """The last group of one card number and the first three of the next can pass the Luhn check together."""
+    text = "cards 4443  4894  0591  4567 4376 9616 1844 9673 ok"
+    for prefilter in (True, False):
+        assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == [
+            ("CREDIT_CARD", "4443  4894  0591  4567"), ("CREDIT_CARD", "4376 9616 1844 9673")]
 
 
 @pytest.mark.parametrize(("text", "names"), [

@@ -60,7 +60,9 @@ VALUES = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ" + "a" * 120 + "." + "b" * 4
           "GB82 WEST 1234 5698 7654 32", "Date of birth: 12/03/1980", "patient MRN 4821937", "cvv 123",
           "passport number 123456789", "the", "about", "x" * 70, "请联系客服" * 30, "邮件jane.roe@example.com谢谢",
           "a@" + "\u3002".join(("b" * 63, "c" * 63, "d" * 63, "org")),  # labels joined by ideographic full stops
-          "?email=jane%40example.com&phone=%2B12125550142", "Tel.\\u00a0212-555-0142\\n4111\\u00a01111 1111 1111"]
+          "?email=jane%40example.com&phone=%2B12125550142", "Tel.\\u00a0212-555-0142\\n4111\\u00a01111 1111 1111",
+          "alexandra.rivera-montgomery [at] mail [dot] example-corporation [dot] co [dot] uk",  # past harvesters
+          "jane [at] example [dot] com"]
 
 
 @settings(max_examples=200, deadline=None)

@@ -367,6 +367,9 @@ def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
             kept.append(item)
             continue
         at = body.find("@", item.start, item.end)
+        if at < 0:  # written past harvesters, "jane [at] example [dot] com": nothing before it is read back into it
+            kept.append(item)
+            continue
         start = max((o.end for o in ordered[max(0, index - 4) : index] if o.start < item.start < o.end <= at),
                     default=item.start)
         while item.start < start < at and body[start] in ".-":  # (an address not begun inside one stays whole)
@@ -376,9 +379,41 @@ def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
     return kept
 
 
+def _most_covered(found: list[Finding]) -> list[Finding]:
+    """Of overlapping findings of one entity, those that together cover the most characters without overlapping
+    (then: the highest scores). Taken by score alone, a match that bridges two values — the last group of one
+    card number and the first three of the next, "4443  4894  0591  4567 4376 9616 1844 9673", a tenth of such
+    bridges passing the Luhn check — won over both values and left most of each as written."""
+    by_entity: dict[str, list[Finding]] = {}
+    for item in found:
+        by_entity.setdefault(item.entity, []).append(item)
+    kept: list[Finding] = []
+    for items in by_entity.values():
+        if len(items) == 1:
+            kept.extend(items)
+            continue
+        items.sort(key=lambda f: (f.end, f.start))
+        ends = [item.end for item in items]
+        # best[i]: the best choice among the first i findings, as ((characters, score), its last finding's place)
+        best: list[tuple[tuple[int, float], int]] = [((0, 0.0), -1)]
+        taken: list[int] = []  # for each finding, the best choice before it
+        for index, item in enumerate(items):
+            before = bisect.bisect_right(ends, item.start, 0, index)  # findings ending where this one starts
+            (covered, score), _ = best[before]
+            taken.append(before)
+            with_it = (covered + item.end - item.start, score + item.score)
+            best.append((with_it, index) if with_it > best[index][0] else best[index])
+        place = best[-1][1]
+        while place >= 0:
+            kept.append(items[place])
+            place = best[taken[place]][1]
+    return kept
+
+
 def _resolve(found: list[Finding], body: str) -> list[Finding]:
-    """Keep the best of overlapping findings: higher score, then longer, then earlier (an email address's local
-    part first set apart from a value just before it, :func:`_local_parts_apart`)."""
+    """Keep the best of overlapping findings: of one entity, those that cover the most (:func:`_most_covered`);
+    then higher score, then longer, then earlier (an email address's local part first set apart from a value
+    just before it, :func:`_local_parts_apart`)."""
     kept: list[Finding] = []
     for item in sorted(found, key=_START):
         if kept and item.start < kept[-1].end:
@@ -388,7 +423,7 @@ def _resolve(found: list[Finding], body: str) -> list[Finding]:
         kept.append(item)
     else:
         return kept  # nothing overlaps (most texts): every finding stays
-    found = _local_parts_apart(found, body)
+    found = _most_covered(_local_parts_apart(found, body))
     chosen: list[Finding] = []  # in order of start, not overlapping: only the neighbours of a place can overlap
     starts: list[int] = []
     for item in sorted(found, key=lambda f: (-f.score, f.start - f.end, f.start)):

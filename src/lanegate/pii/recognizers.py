@@ -206,6 +206,12 @@ _STREET_LAST_TRIGGERS = tuple(sorted({w + " " for w in _STREET_LAST.split("|")} 
 _CARD_GAP = r"[ ._/-]{1,3}"
 _ODD_GAP = r"(?:[ ._/-]{2,3}|[_/])"
 
+# an address written past harvesters: "jane [at] example [dot] com", "jane(at)example.com", "jane@example[.]com"
+# (a bracketed "at" or "@", or a bracketed "dot" or "." after a plain "@"; "at" and "dot" in words alone are prose)
+_BRACKETED_AT = r"\s{0,3}[\[({]\s{0,3}(?:at|@)\s{0,3}[\])}]\s{0,3}"
+_BRACKETED_DOT = r"\s{0,3}[\[({]\s{0,3}(?:dot|\.)\s{0,3}[\])}]\s{0,3}"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"  # a domain's label: no _, no dash at either end
+
 RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
@@ -225,6 +231,18 @@ RULES: tuple[Rule, ...] = (
         # repeat, made the engine read ordinary text twice as slowly
         candidate=r"[\w.%+-]@",
         at_trigger=True,
+    ),
+    _rule(
+        "EMAIL_ADDRESS",
+        rf"(?<![\w%+-])[\w%+-][\w.%+-]{{0,63}}(?:{_BRACKETED_AT}(?:{_LABEL}(?:{_BRACKETED_DOT}|\.))+"
+        rf"|@(?:{_LABEL}\.)*{_LABEL}{_BRACKETED_DOT}(?:{_LABEL}(?:{_BRACKETED_DOT}|\.))*)"
+        rf"(?:xn--[A-Za-z0-9-]{{2,59}}|[^\W\d_]{{2,24}})(?!{_ALNUM})",
+        0.9,
+        I,
+        trigger=("[", "(", "{"),
+        digits=False,
+        gate=True,  # (rare: the text is read whole where the engine finds a bracketed "at" or "dot")
+        candidate=r"(?i:[\[({] {0,3}(?:at|@|dot|\.) {0,3}[\])}])",
     ),
     _rule(
         "URL_CREDENTIALS",
