@@ -7,15 +7,14 @@ entity type's validator (a checksum) therefore beats a bare shape (a phone-like 
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from operator import attrgetter
 
 from lanegate.pii.context import words
 from lanegate.pii.entities import ALL_ENTITIES, Finding
 from lanegate.pii.ner import EntityModel
 from lanegate.pii.normalize import normalize
+from lanegate.pii.overlaps import resolve, uncovered
 from lanegate.pii.prefilter import compile_rules
 from lanegate.pii.recognizers import RULES, Rule
 from lanegate.pii.scan import Numbers, numbers
@@ -25,7 +24,6 @@ CONTEXT_AFTER = 24
 LOOKAHEAD = 4  # characters past a match the rules' lookaheads read (a run of underscores and a letter)
 _DIGIT = re.compile(r"\d")
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
-_START = attrgetter("start")
 
 
 class Detector:
@@ -74,7 +72,11 @@ class Detector:
             self._detect_all(body, lower, found)
         if self.model is not None:
             found.extend(self.model.find(body))
-        resolved = _resolve(found, body)
+        resolved = resolve(found, body)
+        if len(resolved) < len(found):
+            beside = self._beside(found, resolved, body, lower)
+            if beside:
+                resolved = resolve(resolved + beside, body)
         if normal.origin is None and not self._allowed:
             return resolved
         findings = []
@@ -84,6 +86,23 @@ class Detector:
                 continue
             findings.append(Finding(item.entity, start, end, item.score))
         return findings
+
+    def _beside(self, found: list[Finding], kept: list[Finding], body: str, lower: str) -> list[Finding]:
+        """Findings in the parts of each dropped finding that no kept one covers, by the rules of its entity. A
+        match read on into a value beside it loses to that value whole, though a value of its own may stand in
+        the rest: "596 38 1528<TAB>07700-900748", a pasted table's columns, read as a phone number from 1528 on,
+        lost to the SSN before it, and the phone number after went out as written."""
+        chosen = set(kept)
+        beside: list[Finding] = []
+        for item in found:
+            if item in chosen:
+                continue
+            rules = [r for r in self._rules if r.entity == item.entity and r.window is None
+                     and not (r.required and not self._context_in(r, lower))]
+            for start, end in uncovered(item, kept):
+                for rule in rules:
+                    beside.extend(f for f in self._apply(rule, body, lower, None, start, end) if f not in chosen)
+        return beside
 
     def _detect_candidates(self, spans: dict[int, list[tuple[int, int]]], body: str, lower: str,
                            found: list[Finding]) -> None:
@@ -349,87 +368,3 @@ def _lower(body: str) -> str:
 def _any_of(words: Iterable[str]) -> re.Pattern[str]:
     """One pattern for "one of ``words`` occurs" (a word list is searched in one call)."""
     return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)) or "(?!)")
-
-
-def _local_parts_apart(found: list[Finding], body: str) -> list[Finding]:
-    """``found`` with each email address that begins inside another finding (one starting before it) begun after
-    that one instead (past the dots and dashes there). An email's local part is read back from ``@`` over letters,
-    digits, dots and dashes, so a value written just before it with a dash between — an em dash in prose, read as
-    ``-`` — became part of it: "4111 1111 1111 1111—jane@example.com", "jane@example.com—bob@example.org".
-    Overlapping, one of the two then lost to the other, and what it held was left as it was (twelve digits of the
-    card, or the first address's local part). Only the few findings just before an address can hold its start."""
-    if not any(item.entity == "EMAIL_ADDRESS" for item in found):
-        return found
-    ordered = sorted(found, key=_START)
-    kept: list[Finding] = []
-    for index, item in enumerate(ordered):
-        if item.entity != "EMAIL_ADDRESS":
-            kept.append(item)
-            continue
-        at = body.find("@", item.start, item.end)
-        if at < 0:  # written past harvesters, "jane [at] example [dot] com": nothing before it is read back into it
-            kept.append(item)
-            continue
-        start = max((o.end for o in ordered[max(0, index - 4) : index] if o.start < item.start < o.end <= at),
-                    default=item.start)
-        while item.start < start < at and body[start] in ".-":  # (an address not begun inside one stays whole)
-            start += 1
-        if start < at:
-            kept.append(item if start == item.start else item._replace(start=start))
-    return kept
-
-
-def _most_covered(found: list[Finding]) -> list[Finding]:
-    """Of overlapping findings of one entity, those that together cover the most characters without overlapping
-    (then: the highest scores). Taken by score alone, a match that bridges two values — the last group of one
-    card number and the first three of the next, "4443  4894  0591  4567 4376 9616 1844 9673", a tenth of such
-    bridges passing the Luhn check — won over both values and left most of each as written."""
-    by_entity: dict[str, list[Finding]] = {}
-    for item in found:
-        by_entity.setdefault(item.entity, []).append(item)
-    kept: list[Finding] = []
-    for items in by_entity.values():
-        if len(items) == 1:
-            kept.extend(items)
-            continue
-        items.sort(key=lambda f: (f.end, f.start))
-        ends = [item.end for item in items]
-        # best[i]: the best choice among the first i findings, as ((characters, score), its last finding's place)
-        best: list[tuple[tuple[int, float], int]] = [((0, 0.0), -1)]
-        taken: list[int] = []  # for each finding, the best choice before it
-        for index, item in enumerate(items):
-            before = bisect.bisect_right(ends, item.start, 0, index)  # findings ending where this one starts
-            (covered, score), _ = best[before]
-            taken.append(before)
-            with_it = (covered + item.end - item.start, score + item.score)
-            best.append((with_it, index) if with_it > best[index][0] else best[index])
-        place = best[-1][1]
-        while place >= 0:
-            kept.append(items[place])
-            place = best[taken[place]][1]
-    return kept
-
-
-def _resolve(found: list[Finding], body: str) -> list[Finding]:
-    """Keep the best of overlapping findings: of one entity, those that cover the most (:func:`_most_covered`);
-    then higher score, then longer, then earlier (an email address's local part first set apart from a value
-    just before it, :func:`_local_parts_apart`)."""
-    kept: list[Finding] = []
-    for item in sorted(found, key=_START):
-        if kept and item.start < kept[-1].end:
-            if item == kept[-1]:  # two rules of one entity found the same value
-                continue
-            break
-        kept.append(item)
-    else:
-        return kept  # nothing overlaps (most texts): every finding stays
-    found = _most_covered(_local_parts_apart(found, body))
-    chosen: list[Finding] = []  # in order of start, not overlapping: only the neighbours of a place can overlap
-    starts: list[int] = []
-    for item in sorted(found, key=lambda f: (-f.score, f.start - f.end, f.start)):
-        index = bisect.bisect_right(starts, item.start)
-        if (index and chosen[index - 1].overlaps(item)) or (index < len(chosen) and chosen[index].overlaps(item)):
-            continue
-        chosen.insert(index, item)
-        starts.insert(index, item.start)
-    return chosen

@@ -231,27 +231,29 @@ PHONE_CUT_FROM = 17  # the fewest characters that hold 16 digits in two groups o
 
 
 def phone_extent(value: str) -> int:
-    """How much of a phone-shaped match is the first phone number: all of it, unless it is groups of digits
-    apart by single spaces holding more digits than one number can (two numbers written one after the other,
-    ``212 555 0142 212 555 0199``, which the pattern reads as one and the check then refused: neither was
-    found). It is then cut before the group where the layout of its first groups begins again; or, for a
-    number in international form, after the most groups that are a phone number (``+44 20 7946 0958 1234``);
-    or, both numbers written nationally (``020 7946 0958 0161 496 0000``), before a group starting with the
-    trunk prefix 0, where both parts are phone numbers with digit counts closest to even. The rest is read as a
-    match of its own. Groups all of one size (``1234 5678 9012 3456``: a card or account number that failed
-    its own check) are never cut into phone numbers."""
+    """How much of a phone-shaped match is the first phone number: all of it, unless its groups (apart by single
+    spaces, each digits or digits joined by dots or dashes) hold more digits than one number can (two numbers
+    written one after the other, ``212 555 0142 212 555 0199``, which the pattern reads as one and the check
+    then refused: neither was found). It is then cut before the group where the layout of its first groups
+    begins again; or, for a number in international form, after the most groups that are a phone number
+    (``+44 20 7946 0958 1234``, ``+44 20 7946 0958 212-555-0142``); or before or after a group that is a
+    phone number of ten digits or more written with separators of its own (``596 38 1528 212.555.0117``,
+    ``07700-900970 469 30 7322``: a table's columns, pasted); or before a group starting with the trunk prefix 0
+    where the rest is a phone number (``596 38 1528 07700-900748``) — where the match begins with one too
+    (``020 7946 0958 0161 496 0000``), where both parts are phone numbers with digit counts closest to even. The
+    rest is read as a match of its own. Groups of digits alone all of one size (``1234 5678 9012 3456``: a card
+    or account number that failed its own check) are never cut into phone numbers."""
     if len(value) < PHONE_CUT_FROM or " " not in value:
         return len(value)
     groups = value.split(" ")
     international = value.startswith("+")
     numbers = [groups[0][1:], *groups[1:]] if international else groups
-    if not all(group.isdigit() and group.isascii() for group in numbers):
-        return len(value)
-    sizes = [len(group) for group in numbers]
+    sizes = [_digits_of_group(group) for group in numbers]
     total = sum(sizes)
-    if total <= _MOST_PHONE_DIGITS or len(set(sizes)) == 1:
+    spaced = all(group.isdigit() for group in numbers)  # groups of digits alone, apart by spaces
+    if 0 in sizes or total <= _MOST_PHONE_DIGITS or (spaced and len(set(sizes)) == 1):
         return len(value)
-    for cut in range(2, len(groups) // 2 + 1):  # the first number's layout starts again: 3-3-4 3-3-4
+    for cut in range(2, len(groups) // 2 + 1 if spaced else 0):  # the first number's layout again: 3-3-4 3-3-4
         if sizes[cut : 2 * cut] == sizes[:cut] and phone(first := " ".join(groups[:cut])):
             return len(first)
     if international:
@@ -259,15 +261,27 @@ def phone_extent(value: str) -> int:
             if phone(first := " ".join(groups[:cut])):
                 return len(first)
         return len(value)
+    for index, group in enumerate(groups):  # a phone number written with its own separators stands apart
+        if sizes[index] >= 10 and not group.isdigit() and phone(group):
+            return len(" ".join(groups[:index])) if index else len(group)
     best: tuple[int, int] | None = None
-    if value.startswith("0"):
-        for cut in range(2, len(groups) - 1):
-            first, rest = " ".join(groups[:cut]), " ".join(groups[cut:])
-            if rest.startswith("0") and phone(first) and phone(rest):
-                balance = abs(total - 2 * sum(sizes[:cut]))
-                if best is None or balance < best[0]:
-                    best = (balance, len(first))
+    national = value.startswith("0")
+    for cut in range(1, len(groups)):
+        first, rest = " ".join(groups[:cut]), " ".join(groups[cut:])
+        if rest.startswith("0") and phone(rest) and (not national or phone(first)):
+            balance = abs(total - 2 * sum(sizes[:cut]))
+            if best is None or balance < best[0]:
+                best = (balance, len(first))
     return best[1] if best is not None else len(value)
+
+
+def _digits_of_group(group: str) -> int:
+    """How many digits a group of a phone match holds: all of it digits, or digits joined by single dots or
+    dashes (``212.555.0117``); 0 for anything else (brackets, letters, other scripts)."""
+    if group.isdigit() and group.isascii():
+        return len(group)
+    pieces = group.replace(".", "-").split("-")
+    return sum(map(len, pieces)) if all(p.isdigit() and p.isascii() for p in pieces) else 0
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})"
