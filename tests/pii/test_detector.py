@@ -475,6 +475,11 @@ def test_healthcare_and_pci_entities_need_their_mode():
     ("DE12  7529  9357  8955  9595  54\t07700.900226", [("IBAN_CODE", "DE12  7529  9357  8955  9595  54"),
                                                        ("PHONE_NUMBER", "07700.900226")]),
     ("212 555 0160 613 - 75 - 3523", [("PHONE_NUMBER", "212 555 0160"), ("US_SSN", "613 - 75 - 3523")]),
+    ("John Doe\t07700 900123\t078-05-1121", [("PHONE_NUMBER", "07700 900123"), ("US_SSN", "078-05-1121")]),
+    ("EUR\t(212) 555-0141\t2024-03-17", [("PHONE_NUMBER", "(212) 555-0141")]),
+    ("EUR\t07700 900822\t4997.60", [("PHONE_NUMBER", "07700 900822")]),
+    ("28109 07700 900190 83895", [("PHONE_NUMBER", "07700 900190")]),
+    ("5755.33 (212) 555-0136 3598.88", [("PHONE_NUMBER", "(212) 555-0136")]),
 ])
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_a_phone_number_one_space_or_tab_from_another_value_is_found_with_it(text, expected, prefilter):

@@ -174,6 +174,10 @@ def test_the_ipv4_check_agrees_with_the_standard_library_where_no_octet_is_padde
     ("+44 20 7946 0721 212-555-0125", "+44 20 7946 0721"),
     ("07700-900363 07700-900853", "07700-900363"),  # one size, but not groups of digits alone
     ("2024 1234 07700 900123", "2024 1234"),  # a phone number with a trunk 0 after other numbers
+    ("07700 900123 078-05-1121", "07700 900123"),  # a national number, then an SSN
+    ("(212) 555-0141 2024-03-17", "(212) 555-0141"),  # a national number, then a date
+    ("07700 900221 216 1894", "07700 900221"),  # the fewest groups holding a whole number
+    ("28109 07700 900190 83895", "28109"),  # before a trunk 0 that begins a number, however long the rest
     ("7499.90 85 2837.03 43", "7499.90 85 2837.03 43"),  # prices and counts: a layout repeats in digits alone
     ("123 456 7890 123 456 7890 12", "123 456 7890"),  # the layout starts again, then more digits
     ("+44 20 7946 0958 1234", "+44 20 7946 0958"),  # international form: the most groups that are a number
@@ -191,7 +195,8 @@ def test_a_phone_match_is_cut_only_at_a_space_before_a_phone_number_or_after_one
     if length == len(value):
         return
     rest = value[length + 1 :]
-    assert value[length] == " " and (v.phone(value[:length]) or (rest.startswith("0") and v.phone(rest)))
+    begins_a_number = rest.startswith("0") and v.phone(rest[: v.phone_extent(rest)])  # its own extent, whole or cut
+    assert value[length] == " " and (v.phone(value[:length]) or begins_a_number)
     assert sum(map(len, groups)) > 15 and len({len(g) for g in groups}) > 1
 
 

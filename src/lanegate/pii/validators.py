@@ -234,15 +234,23 @@ def phone_extent(value: str) -> int:
     """How much of a phone-shaped match is the first phone number: all of it, unless its groups (apart by single
     spaces, each digits or digits joined by dots or dashes) hold more digits than one number can (two numbers
     written one after the other, ``212 555 0142 212 555 0199``, which the pattern reads as one and the check
-    then refused: neither was found). It is then cut before the group where the layout of its first groups
-    begins again; or, for a number in international form, after the most groups that are a phone number
-    (``+44 20 7946 0958 1234``, ``+44 20 7946 0958 212-555-0142``); or before or after a group that is a
-    phone number of ten digits or more written with separators of its own (``596 38 1528 212.555.0117``,
-    ``07700-900970 469 30 7322``: a table's columns, pasted); or before a group starting with the trunk prefix 0
-    where the rest is a phone number (``596 38 1528 07700-900748``) — where the match begins with one too
-    (``020 7946 0958 0161 496 0000``), where both parts are phone numbers with digit counts closest to even. The
-    rest is read as a match of its own. Groups of digits alone all of one size (``1234 5678 9012 3456``: a card
-    or account number that failed its own check) are never cut into phone numbers."""
+    then refused: neither was found). It is then cut:
+
+    * before the group where the layout of its first groups begins again;
+    * for a number in international form, after the most groups that are a phone number (``+44 20 7946 0958
+      1234``, ``+44 20 7946 0958 212-555-0142``);
+    * before or after a group that is a phone number of ten digits or more with separators of its own
+      (``596 38 1528 212.555.0117``, ``07700-900970 469 30 7322``: a table's columns, pasted);
+    * before a group starting with the trunk prefix 0 where the rest is a phone number (``596 38 1528
+      07700-900748``); where the match begins with one too (``020 7946 0958 0161 496 0000``), or before a
+      number of seven digits or more with separators of its own (``07700 900123 078-05-1121``), where the part
+      before is a phone number, and of such cuts the one with digit counts closest to even;
+    * for a national number (a trunk 0, or an area code in brackets), after the fewest groups that hold ten digits
+      or more and are a phone number (``(212) 555-0141 2024-03-17``, ``07700 900221 216 1894``: a pasted table
+      again; a few digits of the next column may go with it).
+
+    The rest is read as a match of its own. Groups of digits alone all of one size (``1234 5678 9012 3456``: a
+    card or account number that failed its own check) are never cut into phone numbers."""
     if len(value) < PHONE_CUT_FROM or " " not in value:
         return len(value)
     groups = value.split(" ")
@@ -265,21 +273,33 @@ def phone_extent(value: str) -> int:
         if sizes[index] >= 10 and not group.isdigit() and phone(group):
             return len(" ".join(groups[:index])) if index else len(group)
     best: tuple[int, int] | None = None
-    national = value.startswith("0")
+    national = value.startswith(("0", "("))  # a trunk prefix, or an area code in brackets
     for cut in range(1, len(groups)):
         first, rest = " ".join(groups[:cut]), " ".join(groups[cut:])
-        if rest.startswith("0") and phone(rest) and (not national or phone(first)):
+        # a number with a trunk 0 of its own; after a national number, also one with separators of its own
+        apart = rest.startswith("0") and (phone(rest) or phone(rest[: phone_extent(rest)]))
+        if national:
+            apart = phone(first) and (apart or (sizes[cut] >= 7 and not groups[cut].isdigit()))
+        if apart:
             balance = abs(total - 2 * sum(sizes[:cut]))
             if best is None or balance < best[0]:
                 best = (balance, len(first))
-    return best[1] if best is not None else len(value)
+    if best is not None:
+        return best[1]
+    if national:  # the fewest groups that hold a whole number (ten digits or more) and are one
+        for cut in range(1, len(groups)):
+            if sum(sizes[:cut]) >= 10 and phone(first := " ".join(groups[:cut])):
+                return len(first)
+    return len(value)
 
 
 def _digits_of_group(group: str) -> int:
-    """How many digits a group of a phone match holds: all of it digits, or digits joined by single dots or
-    dashes (``212.555.0117``); 0 for anything else (brackets, letters, other scripts)."""
+    """How many digits a group of a phone match holds: all of it digits, digits joined by single dots or dashes
+    (``212.555.0117``), or an area code in brackets (``(212)``); 0 for anything else (letters, other scripts)."""
     if group.isdigit() and group.isascii():
         return len(group)
+    if group.startswith("(") and group.endswith(")"):
+        group = group[1:-1]
     pieces = group.replace(".", "-").split("-")
     return sum(map(len, pieces)) if all(p.isdigit() and p.isascii() for p in pieces) else 0
 
