@@ -340,6 +340,18 @@ def test_spaced_phone_numbers_that_fit_in_one_are_found_as_one(prefilter):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("connect to 2001:db8::1: connection refused", [("IP_ADDRESS", "2001:db8::1")]),  # a colon of prose after it
+    ("fe80::1%eth0: link down", [("IP_ADDRESS", "fe80::1%eth0")]),
+    ("peer ::ffff:192.168.1.17: reset", [("IP_ADDRESS", "::ffff:192.168.1.17")]),
+    ("network 2001:db8:: only", [("IP_ADDRESS", "2001:db8::")]),  # a trailing :: is part of an address
+    ("at 12:30:45: done", []),
+])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_an_ipv6_address_followed_by_a_colon_of_prose_is_found(text, expected, prefilter):
+    assert _found(text, DEFAULT_ENTITIES, prefilter=prefilter) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("host 192.168.001.010 down", [("IP_ADDRESS", "192.168.001.010")]),  # leading zeros: still an address
     ("from 010.000.000.001 and 10.0.0.1", [("IP_ADDRESS", "010.000.000.001"), ("IP_ADDRESS", "10.0.0.1")]),
     ("not 192.168.001.256 nor 300.1.1.1", []),

@@ -295,8 +295,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "IP_ADDRESS",
+        # a colon after it and then a space or the end is prose's ("connect to 2001:db8::1: refused"); an address
+        # never ends in one colon after a group
         r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
-        r"(?:%[A-Za-z0-9]{1,16})?(?![\w:]|\.\w)",
+        r"(?:%[A-Za-z0-9]{1,16})?(?<![0-9A-Fa-f]:)(?!\w|:[\w:]|\.\w)",
         0.9,
         validate=v.ip_address,
         trigger=(":",),
