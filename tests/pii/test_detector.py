@@ -491,6 +491,8 @@ def test_healthcare_and_pci_entities_need_their_mode():
     ("EUR\t(212) 555-0141\t2024-03-17", [("PHONE_NUMBER", "(212) 555-0141")]),
     ("EUR\t07700 900822\t4997.60", [("PHONE_NUMBER", "07700 900822")]),
     ("28109 07700 900190 83895", [("PHONE_NUMBER", "07700 900190")]),
+    ("4111 1111 1111 1111\t212-555-0142", [("CREDIT_CARD", "4111 1111 1111 1111"), ("PHONE_NUMBER", "212-555-0142")]),
+    ("12 345 678 903 212-555-0142", [("DE_TAX_ID", "12 345 678 903"), ("PHONE_NUMBER", "212-555-0142")]),
     ("5755.33 (212) 555-0136 3598.88", [("PHONE_NUMBER", "(212) 555-0136")]),
 ])
 @pytest.mark.parametrize("prefilter", [True, False])

@@ -380,8 +380,10 @@ RULES: tuple[Rule, ...] = (
         # digits taken possessively: what follows a run of digits never starts with one, so giving some back
         # cannot make a match (it only made a long run of digits, a card number, cost a retry per digit)
         # grouped by hyphens or dots, a number ends at a space before more digits (a second number, a count:
-        # "212-555-0142 212-555-0199"); read on across it, the pair failed the check and neither was found
-        r"(?:[0-9]{0,12}+(?:[.-][0-9]{1,8}+){2,5}+(?= [0-9])|[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,5})"
+        # "212-555-0142 212-555-0199"); read on across it, the pair failed the check and neither was found.
+        # Up to seven more groups: with five, a match from a four-group number stopped inside the number after
+        # it ("4111 1111 1111 1111 212-555", refused), which no cut (phone_extent) could then set apart
+        r"(?:[0-9]{0,12}+(?:[.-][0-9]{1,8}+){2,5}+(?= [0-9])|[0-9]{0,12}+(?:[ .-][0-9]{1,8}+){0,7})"
         r"(?:\s?(?:x|ext\.?)\s?[0-9]{1,6}+)?(?!" + _apart_after(r"\w") + ")",
         0.5,
         validate=v.phone,
