@@ -98,6 +98,20 @@ def test_rules_read_escapes_as_the_characters_they_stand_for(text, pattern, term
     assert found == [("pattern", pattern), ("term", term)]
 
 
+@pytest.mark.parametrize("fuzzy", [False, True])
+@pytest.mark.parametrize(("text", "matched"), [
+    ("the export <b>controlled</b> memo", "export <b>controlled</b> memo"),
+    ("export<br>controlled memo", "export<br>controlled memo"),
+    ('export <span class="x">controlled</span> memo', 'export <span class="x">controlled</span> memo'),
+    ("export<!-- x -->controlled memo", "export<!-- x -->controlled memo"),
+    ("a < b: export controlled memo", "export controlled memo"),  # a "<" that opens no tag is text
+    ("<export controlled memo>", "export controlled memo"),  # a tag's shape: the text as written is read too
+])
+def test_a_blocked_term_marked_up_in_html_is_read_as_its_words(text, matched, fuzzy):
+    rules = DlpRules(DlpFilterOptions(blocked_terms=["export controlled memo"], fuzzy_matching=fuzzy))
+    assert [text[m.start : m.end] for m in rules.find(text)] == [matched]
+
+
 FUZZY_TERMS = ["export controlled memo", "salary review", "layoff plan", "ab", "x y", "merger target list"]
 # words of the terms, their halves, near misses and filler, so that texts come within one or two edits of a term
 WORDS = ["export", "exprt", "exporrt", "controlled", "controled", "memo", "mem", "salary", "salery", "review",

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # the loader imports this module to check patterns; the model
     from lanegate.config.models import DlpFilterOptions
 
 _WORD = re.compile(r"\w+")
+# an HTML tag (its attributes up to a bound, so that a stray "<" reads no further) or comment
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,31}(?:\s[^<>]{0,512})?/?>|<!--.{0,512}?-->", re.DOTALL)
 RE2_MAX_MEMORY = 8 << 20  # bytes per pattern; a pattern needing more is refused at load
 # From this many patterns a text is first searched for all of them at once (one pass, about 1.4 ns a byte on
 # a 2-core EPYC VM), and each pattern runs on its own only where that pass found something. Fewer patterns
@@ -109,6 +111,12 @@ def fold(text: str) -> tuple[str, list[int] | None]:
                 chars.append(part)
                 origin.append(index)
     return "".join(chars), origin
+
+
+def _without_tags(text: str) -> str:
+    """``text`` with each HTML tag and comment written as as many spaces: a blocked term marked up in a page
+    (``export <b>controlled</b> memo``, ``export<br>controlled memo``) is read as its words. Offsets stay."""
+    return _TAG.sub(lambda tag: " " * len(tag.group()), text)
 
 
 def pieces(term: str, distance: int) -> tuple[str, ...] | None:
@@ -237,13 +245,25 @@ class DlpRules:
                 folded.encode("ascii") if folded.isascii() else folded) is not None
             candidates = [i for i, held in enumerate(self._pieces)
                           if held is None or (any_piece and any(map(folded.__contains__, held)))]
-            if candidates:  # then how close the text's words come to the term, before measuring by window
-                joined = _joined_words(folded)  # every window is a substring of it
-                candidates = [i for i in candidates if self._close(i, joined)]
         else:  # every word of the term somewhere in the text (looked for by C loops: no generator per term)
             candidates = [i for i, words in enumerate(self._term_words) if all(map(folded.__contains__, words))]
         if not candidates:
             return []
+        found = self._in_windows(candidates, folded, origin)
+        if "<" in text:  # markup may stand between a term's words: the text is read again without it (a tag
+            # adds words and hides none, so the candidates stand; the text as written is read too, as a term
+            # written inside brackets, "<export controlled memo>", is a tag's shape)
+            found += self._in_windows(candidates, *fold(_without_tags(text)))
+        return found
+
+    def _in_windows(self, candidates: list[int], folded: str, origin: list[int] | None) -> list[DlpMatch]:
+        """The matches of the candidate terms among the words of ``folded``."""
+        fuzzy = self.options.fuzzy_matching
+        if fuzzy:  # how close the text's words come to the term, before measuring by window
+            joined = _joined_words(folded)  # every window is a substring of it
+            candidates = [i for i in candidates if self._close(i, joined)]
+            if not candidates:
+                return []
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
         distance = self.options.max_distance if fuzzy else 0
         found = []

@@ -22,7 +22,8 @@ PHRASES = [("export", "controlled", "memo"), ("exprt", "controled", "memo"), ("e
            ("salary", "review"), ("salary",), ("memo",), ("the",), ("EMP-123456",), ("EMP-12", "3456")]
 # separators, half of them longer than what a stream holds back by characters (256); invisible characters are
 # dropped before matching, so a run of them alone joins two words and is no separator
-SEPARATORS = [" ", ", ", " -- ", "\n", "-" * 300, " " * 280, " ." * 150, " \u200b" * 130]
+SEPARATORS = [" ", ", ", " -- ", "\n", "-" * 300, " " * 280, " ." * 150, " \u200b" * 130, " <b>", "<br>",
+              '</span> <span class="note">']
 
 
 def _streamed(scanner: DlpRules | Scanner, text: str, cuts: list[int]) -> str:
