@@ -250,10 +250,11 @@ class DlpRules:
         if not candidates:
             return []
         found = self._in_windows(candidates, folded, origin)
-        if "<" in text:  # markup may stand between a term's words: the text is read again without it (a tag
-            # adds words and hides none, so the candidates stand; the text as written is read too, as a term
-            # written inside brackets, "<export controlled memo>", is a tag's shape)
-            found += self._in_windows(candidates, *fold(_without_tags(text)))
+        # markup may stand between a term's words: the text is read again without it (a tag adds words and hides
+        # none, so the candidates stand; the text as written is read too, as a term written inside brackets,
+        # "<export controlled memo>", is a tag's shape)
+        if "<" in text and (bare := _without_tags(text)) != text:
+            found += self._in_windows(candidates, *fold(bare))
         return found
 
     def _in_windows(self, candidates: list[int], folded: str, origin: list[int] | None) -> list[DlpMatch]:

@@ -169,6 +169,8 @@ def _apart_after(chars: str) -> str:
         return f"[{chars}]"
     joined = _fence(chars, True)
     return f"{joined}|_{{1,{_EMPHASIS}}}(?:{joined})|_{{{_EMPHASIS + 1}}}"
+
+
 _GROUP = re.compile(r"\((?!\?)([^()]*)\)")  # the first capturing group of a pattern without nested groups
 
 
@@ -206,22 +208,23 @@ _STREET_LAST_TRIGGERS = tuple(sorted({w + " " for w in _STREET_LAST.split("|")} 
 _CARD_GAP = r"[ ._/-]{1,3}"
 _ODD_GAP = r"(?:[ ._/-]{2,3}|[_/])"
 
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"  # a domain's label: no _, no dash at either end
+# a top-level domain, in punycode ("xn--p1ai", tried before one of letters, "xn") or in letters of any script,
+# and no letter or digit after it
+_TLD = rf"(?:xn--[A-Za-z0-9-]{{2,59}}|[^\W\d_]{{2,24}})(?!{_ALNUM})"
 # an address written past harvesters: "jane [at] example [dot] com", "jane(at)example.com", "jane@example[.]com"
 # (a bracketed "at" or "@", or a bracketed "dot" or "." after a plain "@"; "at" and "dot" in words alone are prose)
 _BRACKETED_AT = r"\s{0,3}[\[({]\s{0,3}(?:at|@)\s{0,3}[\])}]\s{0,3}"
 _BRACKETED_DOT = r"\s{0,3}[\[({]\s{0,3}(?:dot|\.)\s{0,3}[\])}]\s{0,3}"
-_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"  # a domain's label: no _, no dash at either end
 
 RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
         # domain labels and the top-level domain in any script (jane@exämple.de), as well as in punycode
         # (a dot before the local part is not its first character: ".jane@example.com" after an ellipsis)
-        r"(?<![\w%+-])[\w%+-][\w.%+-]{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
         # a domain holds no _; a dash after it is punctuation (an em dash in prose, read as -): a longer domain
-        # the dash could begin ("example.com-mail.org") is matched first, its labels being taken greedily, and a
-        # punycode top-level domain ("xn--p1ai") before a top-level domain of letters ("xn")
-        rf"(?:xn--[A-Za-z0-9-]{{2,59}}|[^\W\d_]{{2,24}})(?!{_ALNUM})",
+        # the dash could begin ("example.com-mail.org") is matched first, its labels being taken greedily
+        rf"(?<![\w%+-])[\w%+-][\w.%+-]{{0,63}}@(?:{_LABEL}\.)+{_TLD}",
         0.95,
         trigger=("@",),
         digits=False,
@@ -235,8 +238,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "EMAIL_ADDRESS",
         rf"(?<![\w%+-])[\w%+-][\w.%+-]{{0,63}}(?:{_BRACKETED_AT}(?:{_LABEL}(?:{_BRACKETED_DOT}|\.))+"
-        rf"|@(?:{_LABEL}\.)*{_LABEL}{_BRACKETED_DOT}(?:{_LABEL}(?:{_BRACKETED_DOT}|\.))*)"
-        rf"(?:xn--[A-Za-z0-9-]{{2,59}}|[^\W\d_]{{2,24}})(?!{_ALNUM})",
+        rf"|@(?:{_LABEL}\.)*{_LABEL}{_BRACKETED_DOT}(?:{_LABEL}(?:{_BRACKETED_DOT}|\.))*){_TLD}",
         0.9,
         I,
         trigger=("[", "(", "{"),

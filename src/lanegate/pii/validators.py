@@ -277,7 +277,7 @@ def phone_extent(value: str) -> int:
     for cut in range(1, len(groups)):
         first, rest = " ".join(groups[:cut]), " ".join(groups[cut:])
         # a number with a trunk 0 of its own; after a national number, also one with separators of its own
-        apart = rest.startswith("0") and (phone(rest) or phone(rest[: phone_extent(rest)]))
+        apart = rest.startswith("0") and phone(rest[: phone_extent(rest)])  # (a phone number is its own extent)
         if national:
             apart = phone(first) and (apart or (sizes[cut] >= 7 and not groups[cut].isdigit()))
         if apart:
